@@ -1,0 +1,61 @@
+"""What a failed send tells the user: the cause in Kafka's words, and what to change."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from confluent_kafka import KafkaError
+
+
+class KafkaDeliveryError(RuntimeError):
+    """A message was not acknowledged by the broker."""
+
+
+def unrecoverable_client_error(error: KafkaError, config: Mapping[str, str]) -> str | None:
+    """The explanation of a client error that retrying cannot mend, or None for one that may pass."""
+    code, reason = error.code(), error.str()
+    servers = config.get("bootstrap.servers")
+    protocol = config.get("security.protocol", "PLAINTEXT")
+    if code == KafkaError._AUTHENTICATION:
+        return (
+            f"Authentication failed for user {config.get('sasl.username')!r} with mechanism "
+            f"{config.get('sasl.mechanism', 'GSSAPI')} at {servers}: {reason}. Check the connection's username "
+            "and password, and that 'sasl.mechanism' is one the broker enables for this listener."
+        )
+    if code == KafkaError._SSL and "certificate" in reason:
+        return (
+            f"TLS connection to {servers} failed: {reason}. If the broker's certificate is signed by a private CA, "
+            "give that CA's PEM file as the additional property 'ssl.ca.location'."
+        )
+    if "security.protocol" in reason or (code == KafkaError._SSL and "wrong version number" in reason):
+        return (
+            f"The broker at {servers} does not speak {protocol} on that port: {reason}. Set 'security.protocol' "
+            "(PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL) to what the listener expects: a connection with a "
+            "username and password uses SASL_SSL unless an additional property says otherwise."
+        )
+    if error.fatal():
+        return f"The Kafka producer hit a fatal error: {reason}."
+    return None
+
+
+def explain_delivery_error(error: KafkaError, topic: str, config: Mapping[str, str], last_client_error: str) -> str:
+    code = error.code()
+    servers = config.get("bootstrap.servers")
+    if code in (KafkaError.UNKNOWN_TOPIC_OR_PART, KafkaError._UNKNOWN_TOPIC):
+        hint = f"Topic {topic!r} does not exist on {servers}: create it, or check the topic name."
+    elif code == KafkaError.MSG_SIZE_TOO_LARGE:
+        hint = (
+            f"The message is larger than allowed (the producer's 'message.max.bytes' is "
+            f"{config.get('message.max.bytes', '1000000')}): raise 'message.max.bytes' (Java: 'max.request.size') "
+            "in the additional properties and the topic's 'max.message.bytes' on the broker, or send less."
+        )
+    elif code == KafkaError.TOPIC_AUTHORIZATION_FAILED:
+        hint = f"User {config.get('sasl.username')!r} may not write to topic {topic!r}: grant it WRITE on the topic."
+    elif code == KafkaError._MSG_TIMED_OUT:
+        hint = (
+            f"Not acknowledged by {servers} within 'delivery.timeout.ms' "
+            f"({config.get('delivery.timeout.ms', '300000')} ms){last_client_error}."
+        )
+    else:
+        hint = ""
+    return f"Kafka did not accept the message for topic {topic!r}: {error.str()}. {hint}".strip()

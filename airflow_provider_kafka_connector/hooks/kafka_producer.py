@@ -1,0 +1,91 @@
+"""The hook: turns an Airflow connection into a producer configuration and owns the producer."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseHook
+from airflow.sdk.log import mask_secret
+
+from airflow_provider_kafka_connector.config import (
+    ConnectionSettings,
+    ProducerConfigError,
+    build_producer_config,
+)
+from airflow_provider_kafka_connector.redaction import redacted, secret_values
+
+if TYPE_CHECKING:
+    from airflow_provider_kafka_connector.producer import KafkaProducer
+
+
+class KafkaProducerHook(BaseHook):
+    """Produces to Kafka through a "Kafka Producer Connector" connection.
+
+    :param kafka_conn_id: the connection: bootstrap server(s) in host, optional login and password, and
+        additional producer properties as a JSON object in extra.
+    """
+
+    conn_name_attr = "kafka_conn_id"
+    default_conn_name = "kafka_producer_default"
+    conn_type = "kafka_producer"
+    hook_name = "Kafka Producer Connector"
+
+    def __init__(self, kafka_conn_id: str = default_conn_name) -> None:
+        super().__init__()
+        self.kafka_conn_id = kafka_conn_id
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(kafka_conn_id={self.kafka_conn_id!r})"
+
+    def producer_config(self, additional_properties: Mapping[str, Any] | None = None) -> dict[str, str]:
+        """The exact confluent-kafka configuration a task with these additional properties would use."""
+        connection = self.get_connection(self.kafka_conn_id)
+        if connection.password:
+            mask_secret(connection.password)
+        config = build_producer_config(
+            ConnectionSettings(
+                conn_id=self.kafka_conn_id,
+                host=connection.host,
+                port=connection.port,
+                login=connection.login,
+                password=connection.password,
+            ),
+            self._connection_properties(connection.extra),
+            additional_properties,
+        )
+        for secret in secret_values(config):
+            mask_secret(secret)
+        return config
+
+    def get_producer(self, additional_properties: Mapping[str, Any] | None = None) -> KafkaProducer:
+        """A producer for this connection; use it as a context manager so it is flushed and released."""
+        from airflow_provider_kafka_connector.producer import KafkaProducer
+
+        config = self.producer_config(additional_properties)
+        self.log.info("Producer configuration: %s", redacted(config))
+        return KafkaProducer(config, secrets=secret_values(config))
+
+    def get_conn(self) -> KafkaProducer:
+        return self.get_producer()
+
+    def _connection_properties(self, extra: str | Mapping[str, Any] | None) -> Mapping[str, Any]:
+        if not extra:
+            return {}
+        if isinstance(extra, Mapping):
+            return extra
+        try:
+            properties = json.loads(extra)
+        except json.JSONDecodeError as error:
+            raise ProducerConfigError(
+                f"The extra field of connection {self.kafka_conn_id!r} must be a JSON object of additional "
+                f'properties, such as {{"client.id": "my-client"}}; it is not valid JSON ({error.msg} at '
+                f"line {error.lineno} column {error.colno})."
+            ) from None
+        if not isinstance(properties, Mapping):
+            raise ProducerConfigError(
+                f"The extra field of connection {self.kafka_conn_id!r} must be a JSON object of additional "
+                f"properties, not a JSON {type(properties).__name__}."
+            )
+        return properties

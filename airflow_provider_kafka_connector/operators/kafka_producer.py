@@ -1,0 +1,124 @@
+"""The operator: sends messages and hands the broker's acknowledgement to the tasks after it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseOperator
+
+from airflow_provider_kafka_connector.hooks.kafka_producer import KafkaProducerHook
+from airflow_provider_kafka_connector.serialization import (
+    Headers,
+    MessageSerializationError,
+    serialize_headers,
+    serialize_payload,
+)
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+    from airflow_provider_kafka_connector.producer import Record
+
+RESPONSE_XCOM_KEY = "response"
+_MESSAGE_FIELDS = frozenset({"key", "value", "headers", "partition"})
+
+Messages = Iterable[Mapping[str, Any]] | Callable[[], Iterable[Mapping[str, Any]]]
+
+
+class KafkaProducerOperator(BaseOperator):
+    """Publish a message, or a batch of messages, to a Kafka topic and push the acknowledgement to XCom.
+
+    For one message the XCom ``response`` is ``{"timestamp", "offset", "partition", "topic"}`` as the broker
+    acknowledged it. For ``messages`` it is a summary: ``topic``, ``count``, per-partition first and last offset,
+    and the first and last timestamp. The task fails if any message is not acknowledged.
+
+    :param topic: the topic to send to.
+    :param key: the message key: str (UTF-8), bytes, a JSON-serializable object, or None for no key.
+    :param value: the message value, by the same rules; None sends a null value (a tombstone).
+    :param headers: optional headers, a mapping or (name, value) pairs; values str, bytes, number or bool.
+    :param partition: optional partition; by default the partitioner chooses by key, as Java clients do.
+    :param messages: instead of key/value/headers/partition: an iterable of mappings with those keys, or a
+        callable returning one (so a generator is only built when the task runs). Not templated.
+    :param kafka_conn_id: the "Kafka Producer Connector" connection.
+    :param additional_properties: producer properties applied last, over the connection's own.
+    """
+
+    template_fields: Sequence[str] = ("topic", "key", "value", "headers", "additional_properties")
+    ui_color = "#e3f2fd"
+
+    def __init__(
+        self,
+        *,
+        topic: str,
+        key: Any = None,
+        value: Any = None,
+        headers: Headers | None = None,
+        partition: int | None = None,
+        messages: Messages | None = None,
+        kafka_conn_id: str = KafkaProducerHook.default_conn_name,
+        additional_properties: Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if messages is not None and any(field is not None for field in (key, value, headers, partition)):
+            raise ValueError("Give either messages, or key/value/headers/partition for a single message, not both.")
+        self.topic = topic
+        self.key = key
+        self.value = value
+        self.headers = headers
+        self.partition = partition
+        self.messages = messages
+        self.kafka_conn_id = kafka_conn_id
+        self.additional_properties = additional_properties
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        hook = KafkaProducerHook(kafka_conn_id=self.kafka_conn_id)
+        if self.messages is None:
+            response = self._send_one(hook)
+            self.log.info(
+                "Kafka acknowledged the message: topic %s, partition %s, offset %s",
+                response["topic"],
+                response["partition"],
+                response["offset"],
+            )
+        else:
+            response = self._send_many(hook)
+            self.log.info("Kafka acknowledged %s messages to topic %s", response["count"], response["topic"])
+        context["ti"].xcom_push(key=RESPONSE_XCOM_KEY, value=response)
+        return response
+
+    def _send_one(self, hook: KafkaProducerHook) -> dict[str, Any]:
+        from airflow_provider_kafka_connector.producer import OutgoingMessage
+
+        message = OutgoingMessage(
+            topic=self.topic,
+            key=serialize_payload(self.key, "key"),
+            value=serialize_payload(self.value, "value"),
+            headers=serialize_headers(self.headers),
+            partition=self.partition,
+        )
+        with hook.get_producer(self.additional_properties) as producer:
+            return producer.send(message)
+
+    def _send_many(self, hook: KafkaProducerHook) -> dict[str, Any]:
+        messages = self.messages() if callable(self.messages) else self.messages
+        with hook.get_producer(self.additional_properties) as producer:
+            return producer.send_many(self.topic, serialized_records(messages))
+
+
+def serialized_records(messages: Iterable[Mapping[str, Any]]) -> Iterator[Record]:
+    """Each message mapping as a producer record, serialized as single messages are."""
+    for index, message in enumerate(messages):
+        try:
+            unknown = message.keys() - _MESSAGE_FIELDS
+            if unknown:
+                raise MessageSerializationError(f"unknown fields {sorted(unknown)}; use key, value, headers, partition")
+            yield (
+                serialize_payload(message.get("key"), "key"),
+                serialize_payload(message.get("value"), "value"),
+                serialize_headers(message.get("headers")),
+                message.get("partition"),
+            )
+        except (MessageSerializationError, AttributeError) as error:
+            raise MessageSerializationError(f"messages[{index}]: {error}") from None

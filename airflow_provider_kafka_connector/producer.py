@@ -1,0 +1,230 @@
+"""A small producer around confluent-kafka that waits for the broker's acknowledgements.
+
+It fails fast where librdkafka would otherwise retry until the delivery timeout: errors that retrying cannot
+mend (bad credentials, an untrusted certificate, the wrong security protocol, a fatal idempotence error) reach
+only the error callback, so every wait also watches that callback.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from confluent_kafka import KafkaError, KafkaException, Message, Producer
+
+from airflow_provider_kafka_connector.config import delivery_timeout_seconds
+from airflow_provider_kafka_connector.errors import (
+    KafkaDeliveryError,
+    explain_delivery_error,
+    unrecoverable_client_error,
+)
+from airflow_provider_kafka_connector.redaction import scrub
+
+log = logging.getLogger(__name__)
+
+_POLL_INTERVAL_SECONDS = 0.05
+# librdkafka times out a message on its own schedule; this is the slack allowed beyond the delivery timeout.
+_DELIVERY_REPORT_GRACE_SECONDS = 5.0
+# Serving delivery reports every so many messages keeps a batch's callbacks from piling up.
+_POLL_EVERY_MESSAGES = 1000
+
+
+Headers = list[tuple[str, bytes | None]]
+# A serialized message of a batch: key, value, headers and partition (None lets the partitioner choose).
+Record = tuple[bytes | None, bytes | None, Headers, int | None]
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    topic: str
+    key: bytes | None
+    value: bytes | None
+    headers: Headers
+    partition: int | None = None
+
+
+class DeliveryTally:
+    """Counts a batch's acknowledgements without keeping the messages: per-partition first and last offset."""
+
+    def __init__(self, topic: str) -> None:
+        self.topic = topic
+        self.acknowledged = 0
+        self.failed = 0
+        self.first_error: KafkaError | None = None
+        self.partitions: dict[int, list[int]] = {}
+        self.first_timestamp: int | None = None
+        self.last_timestamp: int | None = None
+
+    @property
+    def reported(self) -> int:
+        return self.acknowledged + self.failed
+
+    def __call__(self, error: KafkaError | None, message: Message) -> None:
+        if error is not None:
+            self.failed += 1
+            self.first_error = self.first_error or error
+            return
+        self.acknowledged += 1
+        offset = message.offset()
+        span = self.partitions.get(message.partition())
+        if span is None:
+            self.partitions[message.partition()] = [offset, offset]
+        else:
+            span[0] = min(span[0], offset)
+            span[1] = max(span[1], offset)
+        timestamp = message.timestamp()[1]
+        if self.first_timestamp is None or timestamp < self.first_timestamp:
+            self.first_timestamp = timestamp
+        if self.last_timestamp is None or timestamp > self.last_timestamp:
+            self.last_timestamp = timestamp
+
+    def receipt(self) -> dict[str, Any]:
+        """The spec's `response` for a single acknowledged message: what its consumer sees."""
+        [(partition, (offset, _))] = self.partitions.items()
+        return {"timestamp": self.first_timestamp, "offset": offset, "partition": partition, "topic": self.topic}
+
+    def summary(self) -> dict[str, Any]:
+        """A batch's `response`: small whatever the number of messages."""
+        return {
+            "topic": self.topic,
+            "count": self.acknowledged,
+            "partitions": {
+                str(partition): {"first_offset": first, "last_offset": last}
+                for partition, (first, last) in sorted(self.partitions.items())
+            },
+            "first_timestamp": self.first_timestamp,
+            "last_timestamp": self.last_timestamp,
+        }
+
+
+class LibrdkafkaLog:
+    """Routes librdkafka's log lines to Python logging, once per cause, with secrets removed."""
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        self._secrets = list(secrets)
+        self._seen: set[str] = set()
+
+    def log(self, level: int, fmt: str, *args: Any) -> None:
+        line = scrub(fmt % args, self._secrets)
+        cause = re.sub(r"\d+", "N", line)  # the same failure repeats with other timings and counters
+        if cause not in self._seen:
+            self._seen.add(cause)
+            log.log(level, "librdkafka: %s", line)
+
+
+class KafkaProducer:
+    """Owns one confluent-kafka producer; use it as a context manager so it is always released."""
+
+    def __init__(self, config: Mapping[str, str], secrets: Iterable[str] = ()) -> None:
+        self._config = dict(config)
+        self._secrets = list(secrets)
+        self._delivery_timeout = delivery_timeout_seconds(config)
+        self._unrecoverable: str | None = None
+        self._last_client_error: KafkaError | None = None
+        try:
+            self._producer = Producer(
+                {**config, "error_cb": self._on_client_error, "logger": LibrdkafkaLog(self._secrets)}
+            )
+        except KafkaException as error:
+            raise ValueError(self._scrub(f"Invalid producer configuration: {error.args[0].str()}")) from None
+
+    def __enter__(self) -> KafkaProducer:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def send(self, message: OutgoingMessage) -> dict[str, Any]:
+        """Send one message and return its delivery receipt once the broker has acknowledged it."""
+        tally = DeliveryTally(message.topic)
+        self._produce(message.topic, message.key, message.value, message.headers, message.partition, tally)
+        self._await_reports(tally, expected=1)
+        return tally.receipt()
+
+    def send_many(self, topic: str, records: Iterable[Record]) -> dict[str, Any]:
+        """Send all records asynchronously, then wait once for every acknowledgement; return a summary."""
+        tally = DeliveryTally(topic)
+        sent = 0
+        for key, value, headers, partition in records:
+            self._produce(topic, key, value, headers, partition, tally)
+            sent += 1
+            if sent % _POLL_EVERY_MESSAGES == 0:
+                self._serve(0)
+        self._await_reports(tally, expected=sent)
+        return tally.summary()
+
+    def close(self) -> None:
+        """Drop anything still queued (its task has failed already) and release the client."""
+        producer = self.__dict__.pop("_producer", None)
+        if producer is None:
+            return
+        producer.purge()
+        producer.flush(0)
+        producer.close()
+
+    def _produce(
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes | None,
+        headers: Headers,
+        partition: int | None,
+        on_delivery: DeliveryTally,
+    ) -> None:
+        while True:
+            try:
+                if partition is None:
+                    self._producer.produce(topic, value, key, headers=headers, on_delivery=on_delivery)
+                else:
+                    self._producer.produce(
+                        topic, value, key, partition=partition, headers=headers, on_delivery=on_delivery
+                    )
+                return
+            except BufferError:  # the local queue is full: let librdkafka deliver some, then go on
+                self._serve(_POLL_INTERVAL_SECONDS)
+            except KafkaException as error:
+                raise KafkaDeliveryError(self._explain_delivery(error.args[0], topic)) from None
+
+    def _await_reports(self, tally: DeliveryTally, expected: int) -> None:
+        deadline = time.monotonic() + self._delivery_timeout + _DELIVERY_REPORT_GRACE_SECONDS
+        while tally.reported < expected:
+            self._serve(_POLL_INTERVAL_SECONDS)
+            if time.monotonic() > deadline:
+                raise KafkaDeliveryError(
+                    self._scrub(
+                        f"{expected - tally.reported} of {expected} messages to {tally.topic!r} had no delivery "
+                        f"report within the delivery timeout of {self._delivery_timeout:g} s"
+                        f"{self._last_error_note()}."
+                    )
+                )
+        if tally.failed:
+            reason = self._explain_delivery(tally.first_error, tally.topic)
+            if expected > 1:
+                reason = f"{tally.failed} of {expected} messages were not acknowledged; the first reason: {reason}"
+            raise KafkaDeliveryError(reason)
+
+    def _serve(self, timeout: float) -> None:
+        self._producer.poll(timeout)
+        if self._unrecoverable is not None:
+            raise KafkaDeliveryError(self._unrecoverable)
+
+    def _on_client_error(self, error: KafkaError) -> None:
+        self._last_client_error = error
+        if self._unrecoverable is None:
+            reason = unrecoverable_client_error(error, self._config)
+            self._unrecoverable = reason and self._scrub(reason)
+
+    def _explain_delivery(self, error: KafkaError, topic: str) -> str:
+        return self._scrub(explain_delivery_error(error, topic, self._config, self._last_error_note()))
+
+    def _last_error_note(self) -> str:
+        if self._last_client_error is None:
+            return ""
+        return f"; the last client error was: {self._last_client_error.str()}"
+
+    def _scrub(self, text: str) -> str:
+        return scrub(text, self._secrets)

@@ -1,0 +1,46 @@
+"""Which configuration values are secrets, and how a configuration is shown without them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+REDACTED = "***"
+
+# Names are matched whole and by the fragments that mark a secret in librdkafka's and Java's configs.
+SECRET_PROPERTY_NAMES = frozenset(
+    {
+        "sasl.password",
+        "sasl.jaas.config",
+        "sasl.oauthbearer.client.secret",
+        "sasl.oauthbearer.config",
+        "ssl.key.password",
+        "ssl.key.pem",
+        "ssl_key",
+        "ssl.keystore.password",
+        "ssl.keystore.key",
+        "ssl.truststore.password",
+        "ssl.truststore.certificates",
+    }
+)
+_SECRET_FRAGMENTS = ("password", "secret", "jaas", "private", ".key.pem", "token")
+
+
+def is_secret_property(name: str) -> bool:
+    lowered = name.lower()
+    return lowered in SECRET_PROPERTY_NAMES or any(fragment in lowered for fragment in _SECRET_FRAGMENTS)
+
+
+def secret_values(config: Mapping[str, object]) -> list[str]:
+    """The values that must never be shown, for registration with Airflow's secrets masker."""
+    return [str(value) for name, value in config.items() if is_secret_property(name) and value]
+
+
+def redacted(config: Mapping[str, object]) -> dict[str, object]:
+    return {name: REDACTED if is_secret_property(name) else value for name, value in config.items()}
+
+
+def scrub(text: str, secrets: Iterable[str]) -> str:
+    """Remove every secret from text that came from elsewhere (librdkafka messages, exceptions)."""
+    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
+        text = text.replace(secret, REDACTED)
+    return text

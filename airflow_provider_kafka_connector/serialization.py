@@ -1,0 +1,64 @@
+"""How keys, values and headers become the bytes of a Kafka record (the spec's StringSerializer, in UTF-8)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+Headers = Mapping[str, Any] | Iterable[tuple[str, Any]]
+
+
+class MessageSerializationError(TypeError):
+    """A key, value or header cannot be turned into bytes."""
+
+
+def serialize_payload(payload: Any, field: str) -> bytes | None:
+    """str as UTF-8, bytes unchanged, None as None, anything else JSON-able as compact JSON text."""
+    if payload is None:
+        return None
+    if isinstance(payload, bytes):
+        return payload
+    if isinstance(payload, str):
+        return payload.encode("utf-8")
+    if isinstance(payload, (bytearray, memoryview)):
+        return bytes(payload)
+    try:
+        text = json.dumps(payload, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError) as error:
+        raise MessageSerializationError(
+            f"The message {field} cannot be sent: {error}. Give a str, bytes, or a JSON-serializable "
+            "dict, list, number or bool."
+        ) from None
+    return text.encode("utf-8")
+
+
+def serialize_headers(headers: Headers | None) -> list[tuple[str, bytes | None]]:
+    """Headers in their given order; values str as UTF-8, bytes unchanged, numbers and bools as text."""
+    if not headers:
+        return []
+    pairs = headers.items() if isinstance(headers, Mapping) else headers
+    serialized = []
+    for pair in pairs:
+        try:
+            name, value = pair
+        except (TypeError, ValueError):
+            raise MessageSerializationError(
+                f"Each message header must be a (name, value) pair, not {pair!r}."
+            ) from None
+        serialized.append((str(name), _header_value(str(name), value)))
+    return serialized
+
+
+def _header_value(name: str, value: Any) -> bytes | None:
+    if value is None or isinstance(value, bytes):
+        return value
+    if isinstance(value, str):
+        return value.encode("utf-8")
+    if isinstance(value, bool):
+        return b"true" if value else b"false"
+    if isinstance(value, (int, float)):
+        return str(value).encode("utf-8")
+    raise MessageSerializationError(
+        f"Message header {name!r} has a value of type {type(value).__name__}; give a str, bytes, number or bool."
+    )

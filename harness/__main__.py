@@ -1,0 +1,5 @@
+import sys
+
+from harness.kafka_broker import main
+
+sys.exit(main())

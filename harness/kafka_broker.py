@@ -1,0 +1,623 @@
+"""A real single-node Apache Kafka broker (KRaft) for tests and demos, run from Maven Central jars.
+
+Usage:
+    python -m harness.kafka_broker fetch               # only download the broker's jars
+    python -m harness.kafka_broker -- <command> [args]  # run <command> against a fresh broker
+"""
+
+from __future__ import annotations
+
+import atexit
+import base64
+import contextlib
+import ctypes
+import fcntl
+import functools
+import logging
+import os
+import queue
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from confluent_kafka import Consumer, KafkaException, Message
+from confluent_kafka.admin import (
+    AdminClient,
+    NewTopic,
+    ScramCredentialInfo,
+    ScramMechanism,
+    UserScramCredentialUpsertion,
+)
+
+KAFKA_VERSION = "4.4.0"
+HARNESS_DIR = Path(__file__).resolve().parent
+CACHE_DIR = HARNESS_DIR.parent / ".cache" / f"kafka-{KAFKA_VERSION}"
+LIB_DIR = CACHE_DIR / "lib"
+LIB_MARKER = CACHE_DIR / "lib.complete"
+
+HOST = "127.0.0.1"
+JVM_OPTS = ("-Xms256m", "-Xmx512m", "-XX:TieredStopAtLevel=1", "-Djava.awt.headless=true")
+READY_TIMEOUT = 60.0
+STOP_TIMEOUT = 10.0
+SCRAM_MECHANISMS = ("SCRAM-SHA-256", "SCRAM-SHA-512")
+SCRAM_ITERATIONS = 4096
+PLAIN_MODULE = "org.apache.kafka.common.security.plain.PlainLoginModule"
+SCRAM_MODULE = "org.apache.kafka.common.security.scram.ScramLoginModule"
+TRICKY_PASSWORD = "p\"a\\ss w;o=rd'é€"
+
+_rdkafka_log = logging.getLogger("harness.librdkafka")
+_rdkafka_log.addHandler(logging.NullHandler())
+_rdkafka_log.propagate = False
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    password: str
+
+
+PLAIN_USER = User("plain-user", "plain-secret")
+SCRAM_USER = User("scram-user", "scram-secret")
+# Kafka's SCRAM server only accepts ASCII user names (saslname [\x01-\x7F]), so the user that must pass
+# PLAIN and SCRAM has an ASCII name full of SCRAM/JAAS/properties specials, and a second, PLAIN-only
+# user carries the non-ASCII name.
+TRICKY_USER = User('tricky "us\\er" a=b,c', TRICKY_PASSWORD)
+UNICODE_USER = User("ünïcødé-üser-€", TRICKY_PASSWORD)
+
+
+class BrokerError(RuntimeError):
+    pass
+
+
+@dataclass
+class KafkaBroker:
+    plaintext: str
+    sasl_plaintext: str | None = None
+    sasl_ssl: str | None = None
+    ca_file: Path | None = None
+    plain_user: User | None = None
+    scram_user: User | None = None
+    tricky_user: User | None = None
+    unicode_user: User | None = None
+    work_dir: Path | None = None
+    _command: list[str] = field(default_factory=list, repr=False)
+    _process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+
+    @property
+    def log_file(self) -> Path | None:
+        return self.work_dir / "broker.log" if self.work_dir else None
+
+    def admin(self) -> AdminClient:
+        return AdminClient(quiet({"bootstrap.servers": self.plaintext}))
+
+    def create_topic(self, name: str, partitions: int = 1) -> None:
+        admin = self.admin()
+        futures = admin.create_topics([NewTopic(name, num_partitions=partitions, replication_factor=1)])
+        futures[name].result(timeout=30)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            topic = admin.list_topics(name, timeout=5).topics.get(name)
+            if topic and topic.error is None and len(topic.partitions) == partitions:
+                if all(p.leader >= 0 for p in topic.partitions.values()):
+                    return
+            time.sleep(0.05)
+        raise BrokerError(f"topic {name!r} was created but has no leader after 30 s")
+
+    def consume(self, topic: str, count: int, timeout: float = 30) -> list[Message]:
+        consumer = Consumer(
+            quiet(
+                {
+                    "bootstrap.servers": self.plaintext,
+                    "group.id": f"harness-{uuid.uuid4()}",
+                    "auto.offset.reset": "earliest",
+                    "enable.auto.commit": False,
+                }
+            )
+        )
+        try:
+            messages = _poll_messages(consumer, topic, count, timeout)
+        finally:
+            consumer.close()
+        if len(messages) < count:
+            raise BrokerError(f"consumed {len(messages)} of {count} messages from {topic!r} in {timeout} s")
+        return messages
+
+    def stop(self) -> None:
+        if not self._command:
+            raise BrokerError("this broker was not started by the harness: it cannot be stopped or restarted")
+        if self._process is not None:
+            _terminate(self._process)
+
+    def restart(self, down_seconds: float = 0) -> None:
+        self.stop()
+        time.sleep(down_seconds)
+        self._launch()
+
+    def _launch(self) -> None:
+        assert self.log_file is not None
+        with self.log_file.open("ab") as out:
+            self._process = _spawn(
+                self._command,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                cwd=self.work_dir,
+                env=_java_env(),
+            )
+        _wait_ready(self)
+
+
+def quiet(config: dict[str, object]) -> dict[str, object]:
+    """A librdkafka config whose log lines go to a silent logger instead of stderr."""
+    return {**config, "logger": _rdkafka_log}
+
+
+def _poll_messages(consumer: Consumer, topic: str, count: int, timeout: float) -> list[Message]:
+    consumer.subscribe([topic])
+    messages: list[Message] = []
+    deadline = time.monotonic() + timeout
+    while len(messages) < count and (left := deadline - time.monotonic()) > 0:
+        message = consumer.poll(min(0.5, left))
+        if message is None:
+            continue
+        if message.error():
+            raise KafkaException(message.error())
+        messages.append(message)
+    return messages
+
+
+# --- processes ------------------------------------------------------------------------------------
+
+_live_processes: set[subprocess.Popen[bytes]] = set()
+
+
+def _terminate(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    _live_processes.discard(process)
+
+
+@atexit.register
+def _stop_all() -> None:
+    for process in list(_live_processes):
+        _terminate(process)
+
+
+class _Launcher:
+    """Forks every broker from one long-lived thread: PR_SET_PDEATHSIG fires when the forking *thread*
+    ends, so a broker started (or restarted) from a short-lived thread would otherwise die with it."""
+
+    def __init__(self) -> None:
+        self._requests: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]]] = queue.SimpleQueue()
+        threading.Thread(target=self._serve, name="kafka-harness-launcher", daemon=True).start()
+
+    def popen(self, command: list[str], **kwargs: Any) -> subprocess.Popen[bytes]:
+        result: Future[subprocess.Popen[bytes]] = Future()
+        popen = functools.partial(
+            subprocess.Popen, command, start_new_session=True, preexec_fn=_die_with_parent, **kwargs
+        )
+        self._requests.put((popen, result))
+        return result.result()
+
+    def _serve(self) -> None:
+        while True:
+            call, result = self._requests.get()
+            try:
+                result.set_result(call())
+            except BaseException as error:
+                result.set_exception(error)
+
+
+@functools.cache
+def _launcher() -> _Launcher:
+    return _Launcher()
+
+
+def _spawn(command: list[str], **kwargs: Any) -> subprocess.Popen[bytes]:
+    process = _launcher().popen(command, **kwargs)
+    _live_processes.add(process)
+    return process
+
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """Runs in the child before exec: the kernel SIGKILLs the JVM when its parent thread dies."""
+    if _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+
+
+# --- jars -----------------------------------------------------------------------------------------
+
+
+def fetch_jars() -> Path:
+    """Download Kafka and its runtime dependencies into the cache once; returns the lib directory."""
+    CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    with (CACHE_DIR / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not LIB_MARKER.exists():
+            _download_jars()
+    return LIB_DIR
+
+
+def _download_jars() -> None:
+    shutil.rmtree(LIB_DIR, ignore_errors=True)
+    if shutil.which("mvn") is None:
+        raise BrokerError("Maven (mvn) is needed to download the Kafka jars")
+    command = [
+        "mvn", "-q", "-B", "-f", str(HARNESS_DIR / "pom.xml"),
+        "dependency:copy-dependencies", "-DincludeScope=runtime", f"-DoutputDirectory={LIB_DIR}",
+    ]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if result.returncode != 0 or not any(LIB_DIR.glob(f"kafka_2.13-{KAFKA_VERSION}.jar")):
+        raise BrokerError(f"downloading the Kafka jars failed:\n{result.stdout}\n{result.stderr}")
+    LIB_MARKER.write_text(f"{KAFKA_VERSION}\n")
+
+
+def _java_env() -> dict[str, str]:
+    """A UTF-8 locale, or the JVM decodes non-ASCII command-line arguments (--add-scram passwords) as '?'."""
+    return {**os.environ, "LC_ALL": "C.UTF-8"}
+
+
+def _java(main_class: str, *args: str, jvm_opts: tuple[str, ...] = ()) -> list[str]:
+    java = shutil.which("java")
+    if java is None:
+        raise BrokerError("java (17+) is needed to run the Kafka broker")
+    return [java, *JVM_OPTS, *jvm_opts, "-cp", str(LIB_DIR / "*"), main_class, *args]
+
+
+# --- TLS ------------------------------------------------------------------------------------------
+
+
+def _openssl(*args: str | Path) -> None:
+    result = subprocess.run(["openssl", *map(str, args)], capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise BrokerError(f"openssl {' '.join(map(str, args))} failed:\n{result.stderr}")
+
+
+def _new_key(path: Path) -> None:
+    _openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", path)
+
+
+def make_ca(directory: Path, name: str) -> Path:
+    """Create a CA key (<name>.key) and self-signed certificate (<name>.pem); returns the certificate."""
+    directory.mkdir(parents=True, exist_ok=True)
+    key, cert = directory / f"{name}.key", directory / f"{name}.pem"
+    _new_key(key)
+    _openssl(
+        "req", "-x509", "-new", "-key", key, "-out", cert, "-days", "30", "-subj", f"/CN={name}",
+        "-addext", "basicConstraints=critical,CA:TRUE",
+        "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+    )  # fmt: skip
+    return cert
+
+
+def _make_server_pem(directory: Path, ca_cert: Path) -> Path:
+    """Kafka's PEM keystore: the unencrypted PKCS#8 key, the server certificate and the CA, in one file."""
+    key, csr, cert = directory / "server.key", directory / "server.csr", directory / "server.crt"
+    extensions = directory / "server.ext"
+    extensions.write_text(
+        "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature\n"
+    )
+    _new_key(key)
+    _openssl("req", "-new", "-key", key, "-out", csr, "-subj", "/CN=localhost")
+    _openssl(
+        "x509", "-req", "-in", csr, "-CA", ca_cert, "-CAkey", ca_cert.with_suffix(".key"),
+        "-CAcreateserial", "-days", "30", "-extfile", extensions, "-out", cert,
+    )  # fmt: skip
+    pem = directory / "server-keystore.pem"
+    pem.write_text(key.read_text() + cert.read_text() + ca_cert.read_text())
+    return pem
+
+
+# --- server.properties ----------------------------------------------------------------------------
+
+
+def _escape_properties(text: str, *, is_key: bool) -> str:
+    """Escape for java.util.Properties.load: ISO-8859-1 stream, backslash escapes, \\uXXXX for the rest."""
+    specials = {"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\f": "\\f"}
+    out = []
+    for index, char in enumerate(text):
+        if char in specials:
+            out.append(specials[char])
+        elif char in "=:#!" or (char == " " and (is_key or index == 0)):
+            out.append("\\" + char)
+        elif " " <= char <= "~":
+            out.append(char)
+        else:
+            data = char.encode("utf-16-be")
+            out.extend(f"\\u{data[i]:02x}{data[i + 1]:02x}" for i in range(0, len(data), 2))
+    return "".join(out)
+
+
+def _properties_line(key: str, value: str) -> str:
+    return f"{_escape_properties(key, is_key=True)}={_escape_properties(value, is_key=False)}"
+
+
+def _jaas_quote(value: str) -> str:
+    """Quote for Kafka's JAAS parser (a java.io.StreamTokenizer): escape \\ and " inside the quotes."""
+    if "\n" in value or "\r" in value:
+        raise ValueError("a JAAS value cannot contain a line break")
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _plain_jaas(users: list[User]) -> str:
+    options = " ".join(f"{_jaas_quote('user_' + u.name)}={_jaas_quote(u.password)}" for u in users)
+    return f"{PLAIN_MODULE} required {options};"
+
+
+@dataclass(frozen=True)
+class _Ports:
+    plaintext: int
+    sasl_plaintext: int
+    sasl_ssl: int
+    controller: int
+
+    @classmethod
+    def free(cls) -> _Ports:
+        sockets = [socket.socket() for _ in range(4)]
+        try:
+            for sock in sockets:
+                sock.bind((HOST, 0))
+            return cls(*(sock.getsockname()[1] for sock in sockets))
+        finally:
+            for sock in sockets:
+                sock.close()
+
+
+def _server_settings(work_dir: Path, ports: _Ports, keystore: Path, plain_users: list[User]) -> dict[str, str]:
+    listeners = {"PLAINTEXT": ports.plaintext, "SASL_PLAINTEXT": ports.sasl_plaintext, "SASL_SSL": ports.sasl_ssl}
+    advertised = ",".join(f"{name}://{HOST}:{port}" for name, port in listeners.items())
+    settings = {
+        "process.roles": "broker,controller",
+        "node.id": "1",
+        "controller.quorum.voters": f"1@{HOST}:{ports.controller}",
+        "listeners": f"{advertised},CONTROLLER://{HOST}:{ports.controller}",
+        "advertised.listeners": advertised,
+        "listener.security.protocol.map": ",".join(f"{n}:{n}" for n in listeners) + ",CONTROLLER:PLAINTEXT",
+        "controller.listener.names": "CONTROLLER",
+        "inter.broker.listener.name": "PLAINTEXT",
+        "log.dirs": str(work_dir / "data"),
+        "auto.create.topics.enable": "false",
+        "num.partitions": "1",
+        "default.replication.factor": "1",
+        "min.insync.replicas": "1",
+        "offsets.topic.replication.factor": "1",
+        "offsets.topic.num.partitions": "1",
+        "transaction.state.log.replication.factor": "1",
+        "transaction.state.log.min.isr": "1",
+        "share.coordinator.state.topic.replication.factor": "1",
+        "share.coordinator.state.topic.min.isr": "1",
+        "num.network.threads": "2",
+        "num.io.threads": "2",
+        "group.initial.rebalance.delay.ms": "0",
+        "sasl.enabled.mechanisms": ",".join(("PLAIN", *SCRAM_MECHANISMS)),
+        "ssl.keystore.type": "PEM",
+        "ssl.keystore.location": str(keystore),
+    }
+    for listener in ("sasl_plaintext", "sasl_ssl"):
+        settings[f"listener.name.{listener}.plain.sasl.jaas.config"] = _plain_jaas(plain_users)
+        for mechanism in SCRAM_MECHANISMS:
+            settings[f"listener.name.{listener}.{mechanism.lower()}.sasl.jaas.config"] = f"{SCRAM_MODULE} required;"
+    return settings
+
+
+_LOG4J2 = """\
+appender.out.type = Console
+appender.out.name = out
+appender.out.layout.type = PatternLayout
+appender.out.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = INFO
+rootLogger.appenderRef.out.ref = out
+logger.state.name = state.change.logger
+logger.state.level = WARN
+"""
+
+
+# --- start-up -------------------------------------------------------------------------------------
+
+
+def _scram_argument(mechanism: str, user: User) -> str:
+    """A StorageTool --add-scram value; its parser splits on ',' and strips one pair of outer quotes."""
+    if "," in user.name + user.password:
+        raise ValueError(f"{user.name!r} cannot be written in a StorageTool --add-scram argument")
+    return f'{mechanism}=[name="{user.name}",password="{user.password}"]'
+
+
+def _format_storage(properties: Path, scram_users: list[User], log_file: Path) -> None:
+    cluster_id = _random_cluster_id()
+    scram_args = [
+        arg
+        for user in scram_users
+        for mechanism in SCRAM_MECHANISMS
+        for arg in ("--add-scram", _scram_argument(mechanism, user))
+    ]
+    output = _run_java("kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(properties), *scram_args)
+    with log_file.open("a") as out:
+        out.write(output)
+
+
+def _random_cluster_id() -> str:
+    """What `StorageTool random-uuid` prints (Kafka's Uuid.randomUuid), without starting a JVM for it."""
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
+
+
+def _run_java(main_class: str, *args: str) -> str:
+    result = subprocess.run(_java(main_class, *args), capture_output=True, text=True, env=_java_env(), check=False)
+    if result.returncode != 0:
+        raise BrokerError(f"{main_class} {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result.stdout
+
+
+def _upsert_scram(broker: KafkaBroker, users: list[User]) -> None:
+    """Add SCRAM credentials at run time (a user may be altered only once per request)."""
+    admin = broker.admin()
+    for mechanism in (ScramMechanism.SCRAM_SHA_256, ScramMechanism.SCRAM_SHA_512):
+        info = ScramCredentialInfo(mechanism, SCRAM_ITERATIONS)
+        upserts = [UserScramCredentialUpsertion(u.name, info, u.password.encode()) for u in users]
+        for future in admin.alter_user_scram_credentials(upserts).values():
+            future.result(timeout=30)
+
+
+def _wait_ready(broker: KafkaBroker) -> None:
+    admin = broker.admin()
+    deadline = time.monotonic() + READY_TIMEOUT
+    while time.monotonic() < deadline:
+        if broker._process is not None and broker._process.poll() is not None:
+            raise BrokerError(f"the broker exited with code {broker._process.returncode}\n{_log_tail(broker)}")
+        with contextlib.suppress(KafkaException):
+            if admin.list_topics(timeout=1).brokers:
+                return
+        time.sleep(0.05)
+    broker.stop()
+    raise BrokerError(f"the broker did not answer within {READY_TIMEOUT:.0f} s\n{_log_tail(broker)}")
+
+
+def _log_tail(broker: KafkaBroker, lines: int = 40) -> str:
+    if broker.log_file is None or not broker.log_file.exists():
+        return "(no broker log)"
+    tail = broker.log_file.read_text(errors="replace").splitlines()[-lines:]
+    return f"last lines of {broker.log_file}:\n" + "\n".join(tail)
+
+
+def start_broker(work_dir: Path) -> KafkaBroker:
+    """Start a fresh broker; its certificates, configuration, data and log live in work_dir."""
+    fetch_jars()
+    work_dir.mkdir(parents=True, exist_ok=True)
+    ca_file = make_ca(work_dir / "tls", "harness-ca")
+    keystore = _make_server_pem(work_dir / "tls", ca_file)
+    ports = _Ports.free()
+    broker = KafkaBroker(
+        plaintext=f"{HOST}:{ports.plaintext}",
+        sasl_plaintext=f"{HOST}:{ports.sasl_plaintext}",
+        sasl_ssl=f"{HOST}:{ports.sasl_ssl}",
+        ca_file=ca_file,
+        plain_user=PLAIN_USER,
+        scram_user=SCRAM_USER,
+        tricky_user=TRICKY_USER,
+        unicode_user=UNICODE_USER,
+        work_dir=work_dir,
+    )
+    assert broker.log_file is not None
+    properties = work_dir / "server.properties"
+    settings = _server_settings(work_dir, ports, keystore, [PLAIN_USER, TRICKY_USER, UNICODE_USER])
+    properties.write_text("".join(_properties_line(k, v) + "\n" for k, v in settings.items()), encoding="ascii")
+    (work_dir / "log4j2.properties").write_text(_LOG4J2)
+    _format_storage(properties, [SCRAM_USER], broker.log_file)
+    log4j = f"-Dlog4j2.configurationFile={work_dir / 'log4j2.properties'}"
+    broker._command = _java("kafka.Kafka", str(properties), jvm_opts=(log4j,))
+    try:
+        broker._launch()
+        _upsert_scram(broker, [TRICKY_USER])
+    except BaseException:
+        broker.stop()
+        raise
+    return broker
+
+
+@contextlib.contextmanager
+def running_broker(work_dir: Path | None = None) -> Iterator[KafkaBroker]:
+    """Start a broker, yield it, always stop it; a temporary work_dir is removed afterwards."""
+    directory = work_dir or Path(tempfile.mkdtemp(prefix="kafka-harness-"))
+    broker: KafkaBroker | None = None
+    try:
+        broker = start_broker(directory)
+        yield broker
+    finally:
+        if broker is not None:
+            broker.stop()
+        if work_dir is None:
+            shutil.rmtree(directory, ignore_errors=True)
+
+
+# --- environment ----------------------------------------------------------------------------------
+
+_USER_ENV = {
+    "plain_user": "KAFKA",
+    "scram_user": "KAFKA_SCRAM",
+    "tricky_user": "KAFKA_TRICKY",
+    "unicode_user": "KAFKA_UNICODE",
+}
+
+
+def broker_env(broker: KafkaBroker) -> dict[str, str]:
+    """KAFKA_* environment variables describing broker (existing_broker_from_env reads them back)."""
+    values: dict[str, object] = {
+        "KAFKA_BOOTSTRAP_SERVERS": broker.plaintext,
+        "KAFKA_SASL_SSL_BOOTSTRAP_SERVERS": broker.sasl_ssl,
+        "KAFKA_SASL_PLAINTEXT_BOOTSTRAP_SERVERS": broker.sasl_plaintext,
+        "KAFKA_CA_LOCATION": broker.ca_file,
+    }
+    for attribute, prefix in _USER_ENV.items():
+        user: User | None = getattr(broker, attribute)
+        if user is not None:
+            values[f"{prefix}_USERNAME"] = user.name
+            values[f"{prefix}_PASSWORD"] = user.password
+    return {key: str(value) for key, value in values.items() if value is not None}
+
+
+def existing_broker_from_env() -> KafkaBroker | None:
+    """The already running broker that KAFKA_BOOTSTRAP_SERVERS (and friends) describe, if any."""
+    env = os.environ
+    if not env.get("KAFKA_BOOTSTRAP_SERVERS"):
+        return None
+    users = {
+        attribute: User(env[f"{prefix}_USERNAME"], env[f"{prefix}_PASSWORD"])
+        for attribute, prefix in _USER_ENV.items()
+        if f"{prefix}_USERNAME" in env and f"{prefix}_PASSWORD" in env
+    }
+    ca_file = env.get("KAFKA_CA_LOCATION")
+    return KafkaBroker(
+        plaintext=env["KAFKA_BOOTSTRAP_SERVERS"],
+        sasl_plaintext=env.get("KAFKA_SASL_PLAINTEXT_BOOTSTRAP_SERVERS") or None,
+        sasl_ssl=env.get("KAFKA_SASL_SSL_BOOTSTRAP_SERVERS") or None,
+        ca_file=Path(ca_file) if ca_file else None,
+        **users,
+    )
+
+
+# --- command line ---------------------------------------------------------------------------------
+
+
+def _exit_on_signal(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if args == ["fetch"]:
+        started = time.monotonic()
+        print(f"Kafka {KAFKA_VERSION} jars in {fetch_jars()} ({time.monotonic() - started:.1f} s)")
+        return 0
+    if len(args) < 2 or args[0] != "--":
+        print(__doc__, file=sys.stderr)
+        return 2
+    signal.signal(signal.SIGTERM, _exit_on_signal)
+    signal.signal(signal.SIGHUP, _exit_on_signal)
+    with running_broker() as broker:
+        return subprocess.call(args[1:], env={**os.environ, **broker_env(broker)})
+
+
+if __name__ == "__main__":
+    sys.exit(main())

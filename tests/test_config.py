@@ -1,0 +1,132 @@
+import logging
+
+import pytest
+
+from airflow_provider_kafka_connector.config import (
+    MISCELLANEOUS_DEFAULTS,
+    ConnectionSettings,
+    ProducerConfigError,
+    bootstrap_servers,
+    build_producer_config,
+    delivery_timeout_seconds,
+)
+
+WITH_CREDENTIALS = ConnectionSettings("kafka", host="broker1:9092,broker2:9092", login="alice", password="s3cret")
+
+
+def test_connection_without_credentials_gives_servers_and_defaults_only():
+    config = build_producer_config(ConnectionSettings("kafka", host="broker:9092"))
+    assert config == {"bootstrap.servers": "broker:9092", **MISCELLANEOUS_DEFAULTS}
+
+
+def test_defaults_are_the_spec_miscellaneous_properties_plus_java_behaviour():
+    assert MISCELLANEOUS_DEFAULTS == {
+        "client.dns.lookup": "use_all_dns_ips",
+        "acks": "all",
+        "delivery.timeout.ms": "45000",
+        "enable.idempotence": "true",
+        "partitioner": "murmur2_random",
+    }
+    assert "session.timeout.ms" not in build_producer_config(ConnectionSettings("kafka", host="b:1"))
+
+
+def test_login_and_password_select_sasl_plain_over_ssl():
+    config = build_producer_config(WITH_CREDENTIALS)
+    assert config["security.protocol"] == "SASL_SSL"
+    assert config["sasl.mechanism"] == "PLAIN"
+    assert (config["sasl.username"], config["sasl.password"]) == ("alice", "s3cret")
+    assert config["bootstrap.servers"] == "broker1:9092,broker2:9092"
+
+
+@pytest.mark.parametrize("login, password", [("alice", None), (None, "s3cret"), ("alice", ""), ("", "s3cret")])
+def test_half_credentials_configure_no_auth_and_warn(login, password, caplog):
+    with caplog.at_level(logging.WARNING):
+        config = build_producer_config(ConnectionSettings("kafka", host="b:1", login=login, password=password))
+    assert not {"security.protocol", "sasl.mechanism", "sasl.username", "sasl.password"} & config.keys()
+    assert "no authentication is configured" in caplog.text
+    assert "s3cret" not in caplog.text
+
+
+def test_spec_example_adds_client_id_and_switches_to_scram_keeping_credentials():
+    config = build_producer_config(WITH_CREDENTIALS, {"client.id": "MyDemoClientId", "sasl.mechanism": "SCRAM-SHA-256"})
+    assert config["client.id"] == "MyDemoClientId"
+    assert config["sasl.mechanism"] == "SCRAM-SHA-256"
+    assert config["security.protocol"] == "SASL_SSL"
+    assert (config["sasl.username"], config["sasl.password"]) == ("alice", "s3cret")
+
+
+def test_additional_properties_override_bootstrap_servers_and_acks():
+    config = build_producer_config(WITH_CREDENTIALS, {"bootstrap.servers": "other:9093", "acks": "1"})
+    assert config["bootstrap.servers"] == "other:9093"
+    assert config["acks"] == "1"
+
+
+def test_task_properties_override_connection_extras():
+    config = build_producer_config(
+        WITH_CREDENTIALS,
+        {"client.id": "from-connection", "linger.ms": 5},
+        {"client.id": "from-task"},
+    )
+    assert config["client.id"] == "from-task"
+    assert config["linger.ms"] == "5"
+
+
+def test_librdkafka_alias_in_later_layer_replaces_the_earlier_name():
+    config = build_producer_config(WITH_CREDENTIALS, {"message.timeout.ms": 5000})
+    assert config["delivery.timeout.ms"] == "5000"
+    assert "message.timeout.ms" not in config
+
+
+def test_a_property_and_its_alias_in_one_layer_is_an_error():
+    with pytest.raises(ProducerConfigError, match="'delivery.timeout.ms' twice"):
+        build_producer_config(WITH_CREDENTIALS, {"delivery.timeout.ms": 1, "message.timeout.ms": 2})
+
+
+@pytest.mark.parametrize(
+    "value, text", [(True, "true"), (False, "false"), (3, "3"), (0.5, "0.5"), (["a", "b"], "a,b"), ("x", "x")]
+)
+def test_property_values_become_librdkafka_text(value, text):
+    assert build_producer_config(WITH_CREDENTIALS, {"p": value})["p"] == text
+
+
+@pytest.mark.parametrize("value", [None, {"a": 1}, [1, 2]])
+def test_unusable_property_value_is_rejected_by_name(value):
+    with pytest.raises(ProducerConfigError, match="'client.id'"):
+        build_producer_config(WITH_CREDENTIALS, {"client.id": value})
+
+
+def test_additional_properties_must_be_an_object():
+    with pytest.raises(ProducerConfigError, match="JSON object"):
+        build_producer_config(WITH_CREDENTIALS, ["client.id"])  # type: ignore[arg-type]
+
+
+def test_no_bootstrap_server_anywhere_is_an_error_naming_the_connection():
+    with pytest.raises(ProducerConfigError, match="Connection 'kafka' names no bootstrap server"):
+        build_producer_config(ConnectionSettings("kafka"))
+
+
+def test_bootstrap_server_from_additional_properties_is_enough():
+    assert build_producer_config(ConnectionSettings("kafka"), {"bootstrap.servers": "b:1"})["bootstrap.servers"]
+
+
+@pytest.mark.parametrize(
+    "host, port, expected",
+    [
+        ("broker", 9092, "broker:9092"),
+        ("broker:9093", 9092, "broker:9093"),
+        (" b1:1 , b2:2 ,", 9092, "b1:1,b2:2"),
+        ("b1,b2", 9092, "b1,b2"),
+        ("[::1]", 9092, "[::1]:9092"),
+        ("[::1]:9093", None, "[::1]:9093"),
+        (None, 9092, ""),
+    ],
+)
+def test_bootstrap_servers(host, port, expected):
+    assert bootstrap_servers(host, port) == expected
+
+
+def test_delivery_timeout_seconds():
+    assert delivery_timeout_seconds({"delivery.timeout.ms": "45000"}) == 45
+    assert delivery_timeout_seconds({}) == 300
+    with pytest.raises(ProducerConfigError, match="delivery.timeout.ms"):
+        delivery_timeout_seconds({"delivery.timeout.ms": "soon"})

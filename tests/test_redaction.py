@@ -1,0 +1,30 @@
+from airflow_provider_kafka_connector.redaction import REDACTED, is_secret_property, redacted, scrub, secret_values
+
+CONFIG = {
+    "bootstrap.servers": "b:1",
+    "sasl.username": "alice",
+    "sasl.password": "pw",
+    "sasl.jaas.config": "... password='pw';",
+    "ssl.key.pem": "-----BEGIN PRIVATE KEY-----",
+    "ssl.keystore.password": "ks",
+    "ssl.ca.location": "/ca.pem",
+}
+
+
+def test_secret_property_names():
+    secret = {name for name in CONFIG if is_secret_property(name)}
+    assert secret == {"sasl.password", "sasl.jaas.config", "ssl.key.pem", "ssl.keystore.password"}
+
+
+def test_redacted_keeps_names_and_hides_values():
+    shown = redacted(CONFIG)
+    assert shown.keys() == CONFIG.keys()
+    assert shown["sasl.password"] == REDACTED
+    assert shown["sasl.username"] == "alice"
+    assert "pw" not in repr(shown)
+
+
+def test_secret_values_and_scrub():
+    secrets = secret_values(CONFIG)
+    assert "pw" in secrets and "ks" in secrets
+    assert scrub("user alice failed with pw and ks", secrets) == f"user alice failed with {REDACTED} and {REDACTED}"

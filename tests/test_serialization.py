@@ -1,0 +1,62 @@
+import pytest
+
+from airflow_provider_kafka_connector.serialization import (
+    MessageSerializationError,
+    serialize_headers,
+    serialize_payload,
+)
+
+
+@pytest.mark.parametrize(
+    "payload, expected",
+    [
+        ("héllo", "héllo".encode()),
+        (b"\x00\xff", b"\x00\xff"),
+        (None, None),
+        ({"b": 1, "a": [1, "é"]}, '{"b":1,"a":[1,"é"]}'.encode()),
+        ([1, 2], b"[1,2]"),
+        (42, b"42"),
+        (1.5, b"1.5"),
+        (True, b"true"),
+        ("", b""),
+    ],
+)
+def test_payloads(payload, expected):
+    assert serialize_payload(payload, "value") == expected
+
+
+@pytest.mark.parametrize("payload", [object(), {"when": {1, 2}}, float("nan")])
+def test_unserializable_payload_names_the_field(payload):
+    with pytest.raises(MessageSerializationError, match="The message key cannot be sent"):
+        serialize_payload(payload, "key")
+
+
+def test_headers_keep_order_and_convert_values():
+    headers = {"z": "é", "a": b"\x01", "n": 7, "f": 0.5, "t": True, "none": None}
+    assert serialize_headers(headers) == [
+        ("z", "é".encode()),
+        ("a", b"\x01"),
+        ("n", b"7"),
+        ("f", b"0.5"),
+        ("t", b"true"),
+        ("none", None),
+    ]
+
+
+def test_headers_as_pairs_allow_repeated_names():
+    assert serialize_headers([("h", "1"), ("h", "2")]) == [("h", b"1"), ("h", b"2")]
+
+
+def test_no_headers():
+    assert serialize_headers(None) == []
+    assert serialize_headers({}) == []
+
+
+def test_bad_header_value_names_the_header():
+    with pytest.raises(MessageSerializationError, match="header 'trace'"):
+        serialize_headers({"trace": {"id": 1}})
+
+
+def test_bad_header_pair():
+    with pytest.raises(MessageSerializationError, match="pair"):
+        serialize_headers(["just-a-name"])
