@@ -14,33 +14,31 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from airflow_provider_kafka_connector.java_properties import ProducerConfigError, translate_properties
+from airflow_provider_kafka_connector.redaction import redacted
+
 log = logging.getLogger(__name__)
 
 # `session.timeout.ms` from the spec is a consumer setting that a producer ignores, so it is left out.
 # `enable.idempotence` and `partitioner` make librdkafka behave as the Java client the spec describes.
+# `topic.metadata.propagation.max.ms` fails a message to a missing topic in seconds (librdkafka waits 30 s).
 MISCELLANEOUS_DEFAULTS: dict[str, str] = {
     "client.dns.lookup": "use_all_dns_ips",
     "acks": "all",
     "delivery.timeout.ms": "45000",
     "enable.idempotence": "true",
     "partitioner": "murmur2_random",
+    "topic.metadata.propagation.max.ms": "3000",
 }
 
 
-# librdkafka accepts both names of each pair; one name per property keeps the layers' overrides exact.
-LIBRDKAFKA_ALIASES: dict[str, str] = {
-    "metadata.broker.list": "bootstrap.servers",
-    "request.required.acks": "acks",
-    "message.timeout.ms": "delivery.timeout.ms",
-    "queue.buffering.max.ms": "linger.ms",
-    "message.send.max.retries": "retries",
-    "compression.codec": "compression.type",
-    "sasl.mechanisms": "sasl.mechanism",
-}
+class ProducerConfig(dict[str, str]):
+    """A librdkafka configuration that never shows its secrets when printed or logged."""
 
+    def __repr__(self) -> str:
+        return repr(redacted(self))
 
-class ProducerConfigError(ValueError):
-    """The connection or the additional properties cannot make a producer configuration."""
+    __str__ = __repr__
 
 
 @dataclass(frozen=True)
@@ -56,12 +54,17 @@ class ConnectionSettings:
 
 def build_producer_config(
     connection: ConnectionSettings, *additional_properties: Mapping[str, Any] | None
-) -> dict[str, str]:
+) -> ProducerConfig:
     """Return the librdkafka configuration for a connection and its layers of additional properties."""
-    config = connection_properties(connection)
+    config = ProducerConfig(connection_properties(connection))
     config.update(MISCELLANEOUS_DEFAULTS)
+    overrides: dict[str, str] = {}
     for layer in additional_properties:
-        config.update(normalize_properties(layer or {}))
+        overrides.update(normalize_properties(layer or {}))
+    config.update(overrides)
+    if config["acks"] != "all" and "enable.idempotence" not in overrides:
+        # As the Java client does: idempotence is a default only while every replica must acknowledge.
+        config["enable.idempotence"] = "false"
     if not config.get("bootstrap.servers"):
         raise ProducerConfigError(
             f"Connection {connection.conn_id!r} names no bootstrap server: set its host field to "
@@ -112,34 +115,12 @@ def _has_port(server: str) -> bool:
 
 
 def normalize_properties(properties: Mapping[str, Any]) -> dict[str, str]:
-    """Additional properties as librdkafka strings; a value that is no scalar is rejected by name."""
+    """One layer of additional properties as librdkafka's configuration, Java client names translated."""
     if not isinstance(properties, Mapping):
         raise ProducerConfigError(
             f"Additional properties must be a JSON object of property names to values, not {type(properties).__name__}."
         )
-    normalized: dict[str, str] = {}
-    for raw_name, value in properties.items():
-        name = str(raw_name).strip()
-        canonical = LIBRDKAFKA_ALIASES.get(name, name)
-        if canonical in normalized:
-            raise ProducerConfigError(
-                f"Additional properties set {canonical!r} twice (also as {name!r}); keep one of them."
-            )
-        normalized[canonical] = _property_text(name, value)
-    return normalized
-
-
-def _property_text(name: str, value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (str, int, float)):
-        return str(value)
-    if isinstance(value, (list, tuple)) and all(isinstance(item, str) for item in value):
-        return ",".join(value)
-    raise ProducerConfigError(
-        f"Additional property {name!r} has a value of type {type(value).__name__}; "
-        "give a string, number, boolean or list of strings."
-    )
+    return translate_properties(properties)
 
 
 def delivery_timeout_seconds(config: Mapping[str, str]) -> float:

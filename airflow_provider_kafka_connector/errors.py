@@ -2,20 +2,70 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from confluent_kafka import KafkaError
+
+from airflow_provider_kafka_connector.java_properties import LIBRDKAFKA_ALIASES, unknown_property_message
 
 
 class KafkaDeliveryError(RuntimeError):
     """A message was not acknowledged by the broker."""
 
 
+# A plaintext client at a TLS listener sees the connection closed while asking for API versions; once could be
+# a broker going down, repeatedly is the listener refusing the protocol.
+_PLAINTEXT_AT_TLS_SIGN = "in state APIVERSION_QUERY"
+_PLAINTEXT_AT_TLS_REPEATS = 3
+
+
+class ClientErrorWatch:
+    """Reads librdkafka's error callbacks and log lines and tells when retrying cannot succeed."""
+
+    def __init__(self, config: Mapping[str, str]) -> None:
+        self._config = config
+        self._closed_during_handshake = 0
+        self.last_error: KafkaError | None = None
+
+    def unrecoverable(self, error: KafkaError) -> str | None:
+        """The explanation of an error that retrying cannot mend, or None for one that may pass."""
+        self.last_error = error
+        return unrecoverable_client_error(error, self._config)
+
+    def unrecoverable_log_line(self, line: str) -> str | None:
+        """The same for a log line: some connection failures reach only the log."""
+        if _PLAINTEXT_AT_TLS_SIGN not in line:
+            return None
+        self._closed_during_handshake += 1
+        if self._closed_during_handshake < _PLAINTEXT_AT_TLS_REPEATS:
+            return None
+        return _protocol_mismatch(self._config, line.rsplit(": ", 2)[-1])
+
+
+def explain_config_error(reason: str) -> str:
+    """librdkafka names a property by its own name; add the name the producer configuration uses for it."""
+    named = re.search(r'property "([^"]+)"', reason)
+    if named and reason.startswith("No such configuration property"):
+        return unknown_property_message(named.group(1))
+    ours = named and LIBRDKAFKA_ALIASES.get(named.group(1))
+    also = f" (the property '{ours}')" if ours else ""
+    return f"Invalid producer configuration: {reason}{also}. Check the additional properties."
+
+
+def _protocol_mismatch(config: Mapping[str, str], reason: str) -> str:
+    return (
+        f"The broker at {config.get('bootstrap.servers')} does not speak "
+        f"{config.get('security.protocol', 'PLAINTEXT')} on that port: {reason}. Set 'security.protocol' "
+        "(PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL) to what the listener expects: a connection with a "
+        "username and password uses SASL_SSL unless an additional property says otherwise."
+    )
+
+
 def unrecoverable_client_error(error: KafkaError, config: Mapping[str, str]) -> str | None:
     """The explanation of a client error that retrying cannot mend, or None for one that may pass."""
     code, reason = error.code(), error.str()
     servers = config.get("bootstrap.servers")
-    protocol = config.get("security.protocol", "PLAINTEXT")
     if code == KafkaError._AUTHENTICATION:
         return (
             f"Authentication failed for user {config.get('sasl.username')!r} with mechanism "
@@ -27,12 +77,8 @@ def unrecoverable_client_error(error: KafkaError, config: Mapping[str, str]) -> 
             f"TLS connection to {servers} failed: {reason}. If the broker's certificate is signed by a private CA, "
             "give that CA's PEM file as the additional property 'ssl.ca.location'."
         )
-    if "security.protocol" in reason or (code == KafkaError._SSL and "wrong version number" in reason):
-        return (
-            f"The broker at {servers} does not speak {protocol} on that port: {reason}. Set 'security.protocol' "
-            "(PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL) to what the listener expects: a connection with a "
-            "username and password uses SASL_SSL unless an additional property says otherwise."
-        )
+    if "security.protocol" in reason or "PLAINTEXT broker listener" in reason or "wrong version number" in reason:
+        return _protocol_mismatch(config, reason)
     if error.fatal():
         return f"The Kafka producer hit a fatal error: {reason}."
     return None

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,9 +18,10 @@ from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
 from airflow_provider_kafka_connector.config import delivery_timeout_seconds
 from airflow_provider_kafka_connector.errors import (
+    ClientErrorWatch,
     KafkaDeliveryError,
+    explain_config_error,
     explain_delivery_error,
-    unrecoverable_client_error,
 )
 from airflow_provider_kafka_connector.redaction import scrub
 
@@ -104,12 +105,14 @@ class DeliveryTally:
 class LibrdkafkaLog:
     """Routes librdkafka's log lines to Python logging, once per cause, with secrets removed."""
 
-    def __init__(self, secrets: Iterable[str]) -> None:
+    def __init__(self, secrets: Iterable[str], on_line: Callable[[str], None]) -> None:
         self._secrets = list(secrets)
+        self._on_line = on_line
         self._seen: set[str] = set()
 
     def log(self, level: int, fmt: str, *args: Any) -> None:
         line = scrub(fmt % args, self._secrets)
+        self._on_line(line)
         cause = re.sub(r"\d+", "N", line)  # the same failure repeats with other timings and counters
         if cause not in self._seen:
             self._seen.add(cause)
@@ -123,14 +126,14 @@ class KafkaProducer:
         self._config = dict(config)
         self._secrets = list(secrets)
         self._delivery_timeout = delivery_timeout_seconds(config)
+        self._client_errors = ClientErrorWatch(self._config)
         self._unrecoverable: str | None = None
-        self._last_client_error: KafkaError | None = None
         try:
             self._producer = Producer(
-                {**config, "error_cb": self._on_client_error, "logger": LibrdkafkaLog(self._secrets)}
+                {**config, "error_cb": self._on_client_error, "logger": LibrdkafkaLog(self._secrets, self._on_log_line)}
             )
         except KafkaException as error:
-            raise ValueError(self._scrub(f"Invalid producer configuration: {error.args[0].str()}")) from None
+            raise ValueError(self._scrub(explain_config_error(error.args[0].str()))) from None
 
     def __enter__(self) -> KafkaProducer:
         return self
@@ -213,18 +216,21 @@ class KafkaProducer:
             raise KafkaDeliveryError(self._unrecoverable)
 
     def _on_client_error(self, error: KafkaError) -> None:
-        self._last_client_error = error
-        if self._unrecoverable is None:
-            reason = unrecoverable_client_error(error, self._config)
-            self._unrecoverable = reason and self._scrub(reason)
+        self._note_unrecoverable(self._client_errors.unrecoverable(error))
+
+    def _on_log_line(self, line: str) -> None:
+        self._note_unrecoverable(self._client_errors.unrecoverable_log_line(line))
+
+    def _note_unrecoverable(self, reason: str | None) -> None:
+        if reason and self._unrecoverable is None:
+            self._unrecoverable = self._scrub(reason)
 
     def _explain_delivery(self, error: KafkaError, topic: str) -> str:
         return self._scrub(explain_delivery_error(error, topic, self._config, self._last_error_note()))
 
     def _last_error_note(self) -> str:
-        if self._last_client_error is None:
-            return ""
-        return f"; the last client error was: {self._last_client_error.str()}"
+        last = self._client_errors.last_error
+        return "" if last is None else f"; the last client error was: {last.str()}"
 
     def _scrub(self, text: str) -> str:
         return scrub(text, self._secrets)

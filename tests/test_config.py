@@ -26,6 +26,7 @@ def test_defaults_are_the_spec_miscellaneous_properties_plus_java_behaviour():
         "delivery.timeout.ms": "45000",
         "enable.idempotence": "true",
         "partitioner": "murmur2_random",
+        "topic.metadata.propagation.max.ms": "3000",
     }
     assert "session.timeout.ms" not in build_producer_config(ConnectionSettings("kafka", host="b:1"))
 
@@ -59,6 +60,16 @@ def test_additional_properties_override_bootstrap_servers_and_acks():
     config = build_producer_config(WITH_CREDENTIALS, {"bootstrap.servers": "other:9093", "acks": "1"})
     assert config["bootstrap.servers"] == "other:9093"
     assert config["acks"] == "1"
+
+
+@pytest.mark.parametrize("acks", ["0", "1", 1])
+def test_acks_other_than_all_turn_the_default_idempotence_off_as_java_does(acks):
+    assert build_producer_config(WITH_CREDENTIALS, {"acks": acks})["enable.idempotence"] == "false"
+
+
+def test_explicit_idempotence_is_kept_whatever_the_acks():
+    config = build_producer_config(WITH_CREDENTIALS, {"enable.idempotence": True}, {"acks": "1"})
+    assert config["enable.idempotence"] == "true"
 
 
 def test_task_properties_override_connection_extras():

@@ -11,10 +11,11 @@ from airflow.sdk.log import mask_secret
 
 from airflow_provider_kafka_connector.config import (
     ConnectionSettings,
+    ProducerConfig,
     ProducerConfigError,
     build_producer_config,
 )
-from airflow_provider_kafka_connector.redaction import redacted, secret_values
+from airflow_provider_kafka_connector.redaction import secret_values
 
 if TYPE_CHECKING:
     from airflow_provider_kafka_connector.producer import KafkaProducer
@@ -39,7 +40,7 @@ class KafkaProducerHook(BaseHook):
     def __repr__(self) -> str:
         return f"{type(self).__name__}(kafka_conn_id={self.kafka_conn_id!r})"
 
-    def producer_config(self, additional_properties: Mapping[str, Any] | None = None) -> dict[str, str]:
+    def producer_config(self, additional_properties: Mapping[str, Any] | None = None) -> ProducerConfig:
         """The exact confluent-kafka configuration a task with these additional properties would use."""
         connection = self.get_connection(self.kafka_conn_id)
         if connection.password:
@@ -64,7 +65,7 @@ class KafkaProducerHook(BaseHook):
         from airflow_provider_kafka_connector.producer import KafkaProducer
 
         config = self.producer_config(additional_properties)
-        self.log.info("Producer configuration: %s", redacted(config))
+        self.log.info("Producer configuration: %s", config)
         return KafkaProducer(config, secrets=secret_values(config))
 
     def get_conn(self) -> KafkaProducer:
