@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from airflow_provider_kafka_connector.java_properties import ProducerConfigError, translate_properties
-from airflow_provider_kafka_connector.redaction import redacted
+from airflow_provider_kafka_connector.redaction import RedactedDict
 
 log = logging.getLogger(__name__)
 
@@ -32,13 +32,8 @@ MISCELLANEOUS_DEFAULTS: dict[str, str] = {
 }
 
 
-class ProducerConfig(dict[str, str]):
-    """A librdkafka configuration that never shows its secrets when printed or logged."""
-
-    def __repr__(self) -> str:
-        return repr(redacted(self))
-
-    __str__ = __repr__
+class ProducerConfig(RedactedDict):
+    """A librdkafka configuration (names to string values) that never shows its secrets when printed."""
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,15 @@ def redacted(config: Mapping[str, object]) -> dict[str, object]:
     return {name: REDACTED if is_secret_property(name) else value for name, value in config.items()}
 
 
+class RedactedDict(dict):
+    """A mapping of properties that never shows its secrets when printed, logged or rendered."""
+
+    def __repr__(self) -> str:
+        return repr(redacted(self))
+
+    __str__ = __repr__
+
+
 def scrub(text: str, secrets: Iterable[str]) -> str:
     """Remove every secret from text that came from elsewhere (librdkafka messages, exceptions)."""
     for secret in sorted({s for s in secrets if s}, key=len, reverse=True):

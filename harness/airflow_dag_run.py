@@ -23,6 +23,38 @@ with create_session() as session:
     print(json.dumps([[row.task_id, row.key, XComModel.deserialize_value(row)] for row in rows]))
 """
 
+_READ_RENDERED_FIELDS = """
+import json, sys
+from airflow.models.renderedtifields import RenderedTaskInstanceFields as RTIF
+from airflow.utils.session import create_session
+dag_id, run_id, task_id = sys.argv[1:]
+with create_session() as session:
+    row = session.query(RTIF).filter_by(dag_id=dag_id, run_id=run_id, task_id=task_id).one()
+    print(json.dumps(row.rendered_fields))
+"""
+
+_READ_ASSET_EVENTS = """
+import json, sys
+from airflow.models.asset import AssetDagRunQueue, AssetEvent, AssetModel
+from airflow.utils.session import create_session
+dag_id, run_id = sys.argv[1:]
+with create_session() as session:
+    rows = (
+        session.query(AssetEvent, AssetModel)
+        .join(AssetModel, AssetEvent.asset_id == AssetModel.id)
+        .filter(AssetEvent.source_dag_id == dag_id, AssetEvent.source_run_id == run_id)
+        .all()
+    )
+    events = []
+    for event, asset in rows:
+        queued = session.query(AssetDagRunQueue.target_dag_id).filter_by(asset_id=asset.id).all()
+        events.append(
+            {"uri": asset.uri, "task_id": event.source_task_id, "extra": event.extra,
+             "queued_dag_ids": sorted(dag for (dag,) in queued)}
+        )
+    print(json.dumps(events))
+"""
+
 _LATEST_RUN = """
 import sys
 from airflow.models.dagrun import DagRun
@@ -68,6 +100,14 @@ class AirflowHome:
         """Every XCom of the run, by (task_id, key)."""
         rows = json.loads(self._python("-c", _READ_XCOMS, dag_id, run_id).stdout)
         return {(task_id, key): value for task_id, key, value in rows}
+
+    def rendered_fields(self, dag_id: str, run_id: str, task_id: str) -> dict[str, Any]:
+        """The rendered template fields that Airflow stored for the task (what its UI shows)."""
+        return json.loads(self._python("-c", _READ_RENDERED_FIELDS, dag_id, run_id, task_id).stdout)
+
+    def asset_events(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
+        """The asset events the run recorded: uri, task_id, extra, and the DAGs queued to run on that asset."""
+        return json.loads(self._python("-c", _READ_ASSET_EVENTS, dag_id, run_id).stdout)
 
     def xcom(self, dag_id: str, run_id: str, task_id: str, key: str = "return_value") -> Any:
         return self.xcoms(dag_id, run_id)[(task_id, key)]

@@ -15,7 +15,7 @@ from airflow_provider_kafka_connector.config import (
     ProducerConfigError,
     build_producer_config,
 )
-from airflow_provider_kafka_connector.redaction import secret_values
+from airflow_provider_kafka_connector.redaction import RedactedDict, secret_values
 
 if TYPE_CHECKING:
     from airflow_provider_kafka_connector.producer import KafkaProducer
@@ -56,8 +56,7 @@ class KafkaProducerHook(BaseHook):
             self._connection_properties(connection.extra),
             additional_properties,
         )
-        for secret in secret_values(config):
-            mask_secret(secret)
+        hide_secrets(config)
         return config
 
     def get_producer(self, additional_properties: Mapping[str, Any] | None = None) -> KafkaProducer:
@@ -70,6 +69,22 @@ class KafkaProducerHook(BaseHook):
 
     def get_conn(self) -> KafkaProducer:
         return self.get_producer()
+
+    def test_connection(self) -> tuple[bool, str]:
+        """The Connections UI's Test: the producer configuration a task would use, asked for cluster metadata.
+
+        Returns within seconds; the message names the cluster and its reachable brokers, or the cause of the
+        failure (configuration, authentication, TLS, unreachable brokers), never a secret.
+        """
+        from airflow_provider_kafka_connector.connection_check import check_connection
+        from airflow_provider_kafka_connector.redaction import scrub
+
+        try:
+            config = self.producer_config()
+        except Exception as error:
+            password = self.get_connection(self.kafka_conn_id).password
+            return False, scrub(f"The connection gives no producer configuration: {error}", [password or ""])
+        return check_connection(config)
 
     def _connection_properties(self, extra: str | Mapping[str, Any] | None) -> Mapping[str, Any]:
         if not extra:
@@ -90,3 +105,12 @@ class KafkaProducerHook(BaseHook):
                 f"properties, not a JSON {type(properties).__name__}."
             )
         return properties
+
+
+def hide_secrets(properties: Mapping[str, Any] | None) -> RedactedDict | None:
+    """Register the secret values among these properties with Airflow's masker; return them unprintable."""
+    if properties is None:
+        return None
+    for secret in secret_values(properties):
+        mask_secret(secret)
+    return properties if isinstance(properties, RedactedDict) else RedactedDict(properties)

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
-from airflow_provider_kafka_connector.hooks.kafka_producer import KafkaProducerHook
+from airflow_provider_kafka_connector.hooks.kafka_producer import KafkaProducerHook, hide_secrets
+from airflow_provider_kafka_connector.lineage import openlineage_facets, outlet_alias, report_topic
 from airflow_provider_kafka_connector.serialization import (
     Headers,
     MessageSerializationError,
@@ -16,6 +17,7 @@ from airflow_provider_kafka_connector.serialization import (
 )
 
 if TYPE_CHECKING:
+    import jinja2
     from airflow.sdk import Context
 
     from airflow_provider_kafka_connector.producer import Record
@@ -71,6 +73,15 @@ class KafkaProducerOperator(BaseOperator):
         self.messages = messages
         self.kafka_conn_id = kafka_conn_id
         self.additional_properties = additional_properties
+        # The topic's asset kafka://<server>/<topic> is only known when the task runs (the topic is templated, the
+        # servers come from the connection): declare an alias now, attach the topic's asset event to it then.
+        self.outlets = [*self.outlets, outlet_alias(self)]
+
+    def render_template_fields(self, context: Context, jinja_env: jinja2.Environment | None = None) -> None:
+        super().render_template_fields(context, jinja_env)
+        # Rendered properties are logged, stored and shown by `airflow tasks render`: hide their secrets first.
+        if isinstance(self.additional_properties, Mapping):
+            self.additional_properties = hide_secrets(self.additional_properties)
 
     def execute(self, context: Context) -> dict[str, Any]:
         hook = KafkaProducerHook(kafka_conn_id=self.kafka_conn_id)
@@ -86,7 +97,18 @@ class KafkaProducerOperator(BaseOperator):
             response = self._send_many(hook)
             self.log.info("Kafka acknowledged %s messages to topic %s", response["count"], response["topic"])
         context["ti"].xcom_push(key=RESPONSE_XCOM_KEY, value=response)
+        self._report_lineage(context, hook, response)
         return response
+
+    def _report_lineage(self, context: Context, hook: KafkaProducerHook, response: dict[str, Any]) -> None:
+        """Record the asset event of the topic written to; keep its servers for OpenLineage."""
+        self._bootstrap_servers = hook.producer_config(self.additional_properties)["bootstrap.servers"]
+        asset = report_topic(self, context, self._bootstrap_servers, response["topic"], extra=response)
+        self.log.info("Asset event for %s", asset.uri)
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        """The topic written to as OpenLineage output dataset, when the OpenLineage provider is installed."""
+        return openlineage_facets(getattr(self, "_bootstrap_servers", None), self.topic)
 
     def _send_one(self, hook: KafkaProducerHook) -> dict[str, Any]:
         from airflow_provider_kafka_connector.producer import OutgoingMessage
