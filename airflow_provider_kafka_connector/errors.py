@@ -45,7 +45,7 @@ class ClientErrorWatch:
 
 def explain_config_error(reason: str) -> str:
     """librdkafka names a property by its own name; add the name the producer configuration uses for it."""
-    named = re.search(r'property "([^"]+)"', reason)
+    named = re.search(r'property:? "([^"]+)"', reason)
     if named and reason.startswith("No such configuration property"):
         return unknown_property_message(named.group(1))
     ours = named and LIBRDKAFKA_ALIASES.get(named.group(1))

@@ -24,6 +24,7 @@ from airflow_provider_kafka_connector.errors import (
     explain_delivery_error,
 )
 from airflow_provider_kafka_connector.redaction import scrub
+from airflow_provider_kafka_connector.serialization import Record, SerializedHeaders
 
 log = logging.getLogger(__name__)
 
@@ -34,17 +35,12 @@ _DELIVERY_REPORT_GRACE_SECONDS = 5.0
 _POLL_EVERY_MESSAGES = 1000
 
 
-Headers = list[tuple[str, bytes | None]]
-# A serialized message of a batch: key, value, headers and partition (None lets the partitioner choose).
-Record = tuple[bytes | None, bytes | None, Headers, int | None]
-
-
 @dataclass(frozen=True)
 class OutgoingMessage:
     topic: str
     key: bytes | None
     value: bytes | None
-    headers: Headers
+    headers: SerializedHeaders
     partition: int | None = None
 
 
@@ -174,7 +170,7 @@ class KafkaProducer:
         topic: str,
         key: bytes | None,
         value: bytes | None,
-        headers: Headers,
+        headers: SerializedHeaders,
         partition: int | None,
         on_delivery: DeliveryTally,
     ) -> None:

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 Headers = Mapping[str, Any] | Iterable[tuple[str, Any]]
+SerializedHeaders = list[tuple[str, bytes | None]]
+# A message of a batch ready for the producer: key, value, headers and partition (None: the partitioner chooses).
+Record = tuple[bytes | None, bytes | None, SerializedHeaders, int | None]
+
+_MESSAGE_FIELDS = frozenset({"key", "value", "headers", "partition"})
 
 
 class MessageSerializationError(TypeError):
@@ -33,7 +38,7 @@ def serialize_payload(payload: Any, field: str) -> bytes | None:
     return text.encode("utf-8")
 
 
-def serialize_headers(headers: Headers | None) -> list[tuple[str, bytes | None]]:
+def serialize_headers(headers: Headers | None) -> SerializedHeaders:
     """Headers in their given order; values str as UTF-8, bytes unchanged, numbers and bools as text."""
     if not headers:
         return []
@@ -62,3 +67,20 @@ def _header_value(name: str, value: Any) -> bytes | None:
     raise MessageSerializationError(
         f"Message header {name!r} has a value of type {type(value).__name__}; give a str, bytes, number or bool."
     )
+
+
+def serialized_records(messages: Iterable[Mapping[str, Any]]) -> Iterator[Record]:
+    """Each message mapping as a producer record, serialized as single messages are."""
+    for index, message in enumerate(messages):
+        try:
+            unknown = message.keys() - _MESSAGE_FIELDS
+            if unknown:
+                raise MessageSerializationError(f"unknown fields {sorted(unknown)}; use key, value, headers, partition")
+            yield (
+                serialize_payload(message.get("key"), "key"),
+                serialize_payload(message.get("value"), "value"),
+                serialize_headers(message.get("headers")),
+                message.get("partition"),
+            )
+        except (MessageSerializationError, AttributeError) as error:
+            raise MessageSerializationError(f"messages[{index}]: {error}") from None

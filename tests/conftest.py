@@ -17,6 +17,8 @@ os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="kafka-connector-t
 from harness.kafka_broker import KafkaBroker, existing_broker_from_env, running_broker
 
 RUNNING_IN_CI = os.environ.get("CI", "").lower() == "true"
+# (test, seconds to failure, first line of the error the user sees), filled by tests/test_failures.py.
+FAILURE_REPORT: list[tuple[str, float, str]] = []
 
 
 @pytest.fixture(scope="session")
@@ -68,3 +70,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
     if RUNNING_IN_CI and report.skipped and not hasattr(report, "wasxfail"):
         report.outcome = "failed"
         report.longrepr = f"Skipped in CI, where every test must run: {report.longrepr}"
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if FAILURE_REPORT:
+        terminalreporter.section("time to failure and the error a user sees")
+        for test, seconds, first_line in FAILURE_REPORT:
+            terminalreporter.write_line(f"{seconds:6.2f} s  {test}\n          {first_line[:300]}")

@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 
 import pytest
-from conftest import require
+from conftest import FAILURE_REPORT, require
 
 from airflow_provider_kafka_connector.config import ProducerConfigError
 from airflow_provider_kafka_connector.errors import KafkaDeliveryError
@@ -30,7 +30,7 @@ class Failure:
 
 
 @pytest.fixture
-def fail(kafka_connection, caplog, capfd):
+def fail(kafka_connection, caplog, capfd, request):
     """Sends one message through a fresh connection and returns how it failed."""
 
     def attempt(topic="t", value=b"v", additional_properties=None, **connection) -> Failure:
@@ -43,6 +43,7 @@ def fail(kafka_connection, caplog, capfd):
         seconds = time.monotonic() - started
         out, err = capfd.readouterr()
         shown = "\n".join([str(raised.value), repr(raised.value), caplog.text, out, err])
+        FAILURE_REPORT.append((request.node.name, seconds, str(raised.value).splitlines()[0]))
         return Failure(raised.value, seconds, shown)
 
     return attempt
@@ -148,6 +149,7 @@ def test_message_larger_than_the_broker_allows_fails_naming_the_property(fail, b
         ('["client.id"]', None, "must be a JSON object"),
         ("{not json", None, "not valid JSON"),
         (None, {"no.such.property": "1"}, "no.such.property"),
+        (None, {"linger.mss": "5"}, "Did you mean 'linger.ms'"),
         (None, {"acks": "maybe"}, "acks"),
         (None, {"linger.ms": "soon"}, "linger.ms"),
         (None, {"client.id": {"nested": 1}}, "client.id"),

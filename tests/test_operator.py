@@ -44,6 +44,7 @@ class CasesRun:
 def cases(airflow, broker) -> CasesRun:
     topic = "operator-cases"
     broker.create_topic(topic, partitions=3)
+    broker.create_topic(f"{topic}-batch", partitions=3)
     run = airflow.test_dag("operator_cases", {"topic": topic, "greeting": "hallo-welt"})
     assert run.state == "success", run.output[-5000:]
     records = {(r.partition(), r.offset()): r for r in broker.consume(topic, 6)}
@@ -72,6 +73,21 @@ def test_record_and_response_match_what_a_consumer_sees(cases, task_id, key, val
     assert (record.key(), record.value(), record.headers()) == (key, value, headers)
     assert response["timestamp"] == record.timestamp()[1]
     assert abs(response["timestamp"] / 1000 - time.time()) < 300
+
+
+@pytest.mark.broker
+def test_batch_pushes_a_small_summary_matching_the_records(cases, broker):
+    summary = cases.xcoms[("batch", "response")]
+    records = broker.consume(f"{cases.topic}-batch", 1000)
+    assert summary["topic"] == f"{cases.topic}-batch"
+    assert summary["count"] == 1000
+    for partition, span in summary["partitions"].items():
+        offsets = [r.offset() for r in records if r.partition() == int(partition)]
+        assert span == {"first_offset": min(offsets), "last_offset": max(offsets)}
+    timestamps = [r.timestamp()[1] for r in records]
+    assert (summary["first_timestamp"], summary["last_timestamp"]) == (min(timestamps), max(timestamps))
+    assert sorted(json.loads(r.value())["i"] for r in records) == list(range(1000))
+    assert len(json.dumps(summary)) < 500
 
 
 @pytest.mark.broker

@@ -4,6 +4,7 @@ from airflow_provider_kafka_connector.serialization import (
     MessageSerializationError,
     serialize_headers,
     serialize_payload,
+    serialized_records,
 )
 
 
@@ -60,3 +61,15 @@ def test_bad_header_value_names_the_header():
 def test_bad_header_pair():
     with pytest.raises(MessageSerializationError, match="pair"):
         serialize_headers(["just-a-name"])
+
+
+def test_batch_records_are_serialized_as_single_messages():
+    records = list(serialized_records([{"key": "k", "value": {"a": 1}, "headers": {"h": 1}, "partition": 2}, {}]))
+    assert records == [(b"k", b'{"a":1}', [("h", b"1")], 2), (None, None, [], None)]
+
+
+def test_bad_batch_message_names_its_index():
+    with pytest.raises(MessageSerializationError, match=r"messages\[1\]: .*unknown fields \['valu'\]"):
+        list(serialized_records([{"value": "ok"}, {"valu": "typo"}]))
+    with pytest.raises(MessageSerializationError, match=r"messages\[0\]: The message value cannot be sent"):
+        list(serialized_records([{"value": object()}]))

@@ -35,6 +35,12 @@ with DAG(
         additional_properties={"client.id": "{{ params.greeting }}"},
     )
 
+    KafkaProducerOperator(
+        task_id="batch",
+        topic="{{ params.topic }}-batch",
+        messages=lambda: ({"key": f"k{i % 10}", "value": {"i": i}, "headers": {"n": i}} for i in range(1000)),
+    )
+
 with DAG(
     dag_id="operator_failure",
     schedule=None,
