@@ -142,18 +142,34 @@ class KafkaProducer:
         tally = DeliveryTally(message.topic)
         self._produce(message.topic, message.key, message.value, message.headers, message.partition, tally)
         self._await_reports(tally, expected=1)
+        if tally.failed:
+            raise KafkaDeliveryError(self._explain_delivery(tally.first_error, tally.topic))
         return tally.receipt()
 
     def send_many(self, topic: str, records: Iterable[Record]) -> dict[str, Any]:
         """Send all records asynchronously, then wait once for every acknowledgement; return a summary."""
         tally = DeliveryTally(topic)
         sent = 0
+        refused: KafkaDeliveryError | None = None
         for key, value, headers, partition in records:
-            self._produce(topic, key, value, headers, partition, tally)
+            try:
+                self._produce(topic, key, value, headers, partition, tally)
+            except KafkaDeliveryError as error:
+                refused = error
+                break
             sent += 1
             if sent % _POLL_EVERY_MESSAGES == 0:
                 self._serve(0)
+                if tally.failed:  # the task fails anyway: stop sending and report
+                    break
         self._await_reports(tally, expected=sent)
+        if tally.failed or refused:
+            failed = tally.failed + (refused is not None)
+            first = self._explain_delivery(tally.first_error, topic) if tally.first_error else str(refused)
+            raise KafkaDeliveryError(
+                f"{failed} of {sent + (refused is not None)} messages sent were not acknowledged; "
+                f"the first reason: {first}"
+            )
         return tally.summary()
 
     def close(self) -> None:
@@ -200,11 +216,6 @@ class KafkaProducer:
                         f"{self._last_error_note()}."
                     )
                 )
-        if tally.failed:
-            reason = self._explain_delivery(tally.first_error, tally.topic)
-            if expected > 1:
-                reason = f"{tally.failed} of {expected} messages were not acknowledged; the first reason: {reason}"
-            raise KafkaDeliveryError(reason)
 
     def _serve(self, timeout: float) -> None:
         self._producer.poll(timeout)

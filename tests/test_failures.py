@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import socket
 import time
 from dataclasses import dataclass
@@ -189,3 +190,14 @@ def test_librdkafka_logs_each_cause_once(fail, broker, topic, caplog):
     refused = [r for r in caplog.records if "Connection refused" in r.getMessage()]
     assert 1 <= len(refused) <= 2, [r.getMessage() for r in refused]
     assert "Connection refused" in failure.shown
+
+
+def test_batch_to_a_missing_topic_stops_early_and_counts_the_failures(broker, kafka_connection):
+    hook = KafkaProducerHook(kafka_connection(host=broker.plaintext))
+    started = time.monotonic()
+    with pytest.raises(KafkaDeliveryError) as raised, hook.get_producer() as producer:
+        producer.send_many("no-such-topic-for-a-batch", ((None, b"v", [], None) for _ in range(2_000_000)))
+    assert time.monotonic() - started < 3 + FAST_SECONDS
+    message = str(raised.value)
+    assert re.match(r"\d+ of \d+ messages sent were not acknowledged; the first reason: ", message)
+    assert "Topic 'no-such-topic-for-a-batch' does not exist" in message
