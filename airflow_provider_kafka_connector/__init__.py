@@ -6,6 +6,9 @@ __version__ = "0.1.0"
 
 
 def get_provider_info() -> dict:
+    # The connection form is declared here, so the Airflow UI shows it without importing the hook.
+    from airflow_provider_kafka_connector.connection_form import CONN_FIELDS, UI_FIELD_BEHAVIOUR
+
     return {
         "package-name": "airflow-provider-kafka-connector",
         "name": "Kafka Producer Connector",
@@ -14,7 +17,18 @@ def get_provider_info() -> dict:
         "connection-types": [
             {
                 "hook-class-name": "airflow_provider_kafka_connector.hooks.kafka_producer.KafkaProducerHook",
+                "hook-name": "Kafka Producer Connector",
                 "connection-type": "kafka_producer",
+                "ui-field-behaviour": UI_FIELD_BEHAVIOUR,
+                "conn-fields": CONN_FIELDS,
+            }
+        ],
+        "asset-uris": [
+            {
+                "schemes": ["kafka"],
+                "handler": "airflow_provider_kafka_connector.lineage.sanitize_uri",
+                "to_openlineage_converter": "airflow_provider_kafka_connector.lineage.convert_asset_to_openlineage",
+                "factory": "airflow_provider_kafka_connector.lineage.create_asset",
             }
         ],
         "hooks": [

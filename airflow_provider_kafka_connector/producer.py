@@ -24,7 +24,7 @@ from airflow_provider_kafka_connector.errors import (
     explain_delivery_error,
 )
 from airflow_provider_kafka_connector.redaction import scrub
-from airflow_provider_kafka_connector.serialization import Record, SerializedHeaders
+from airflow_provider_kafka_connector.serialization import ANY_PARTITION, Record, SerializedHeaders
 
 log = logging.getLogger(__name__)
 
@@ -45,56 +45,56 @@ class OutgoingMessage:
 
 
 class DeliveryTally:
-    """Counts a batch's acknowledgements without keeping the messages: per-partition first and last offset."""
+    """Counts a batch's acknowledgements, keeping only the first and last message of each partition.
+
+    It runs once per message, so it does the least it can: librdkafka reports each partition's messages in order.
+    """
 
     def __init__(self, topic: str) -> None:
         self.topic = topic
         self.acknowledged = 0
         self.failed = 0
         self.first_error: KafkaError | None = None
-        self.partitions: dict[int, list[int]] = {}
-        self.first_timestamp: int | None = None
-        self.last_timestamp: int | None = None
+        self._ends: dict[int, list[Message]] = {}
 
     @property
     def reported(self) -> int:
         return self.acknowledged + self.failed
 
     def __call__(self, error: KafkaError | None, message: Message) -> None:
-        if error is not None:
+        if error is None:
+            self.acknowledged += 1
+            ends = self._ends.get(message.partition())
+            if ends is None:
+                self._ends[message.partition()] = [message, message]
+            else:
+                ends[1] = message
+        else:
             self.failed += 1
             self.first_error = self.first_error or error
-            return
-        self.acknowledged += 1
-        offset = message.offset()
-        span = self.partitions.get(message.partition())
-        if span is None:
-            self.partitions[message.partition()] = [offset, offset]
-        else:
-            span[0] = min(span[0], offset)
-            span[1] = max(span[1], offset)
-        timestamp = message.timestamp()[1]
-        if self.first_timestamp is None or timestamp < self.first_timestamp:
-            self.first_timestamp = timestamp
-        if self.last_timestamp is None or timestamp > self.last_timestamp:
-            self.last_timestamp = timestamp
 
     def receipt(self) -> dict[str, Any]:
         """The spec's `response` for a single acknowledged message: what its consumer sees."""
-        [(partition, (offset, _))] = self.partitions.items()
-        return {"timestamp": self.first_timestamp, "offset": offset, "partition": partition, "topic": self.topic}
+        [(message, _)] = self._ends.values()
+        return {
+            "timestamp": message.timestamp()[1],
+            "offset": message.offset(),
+            "partition": message.partition(),
+            "topic": self.topic,
+        }
 
     def summary(self) -> dict[str, Any]:
         """A batch's `response`: small whatever the number of messages."""
+        timestamps = [message.timestamp()[1] for ends in self._ends.values() for message in ends]
         return {
             "topic": self.topic,
             "count": self.acknowledged,
             "partitions": {
-                str(partition): {"first_offset": first, "last_offset": last}
-                for partition, (first, last) in sorted(self.partitions.items())
+                str(partition): {"first_offset": first.offset(), "last_offset": last.offset()}
+                for partition, (first, last) in sorted(self._ends.items())
             },
-            "first_timestamp": self.first_timestamp,
-            "last_timestamp": self.last_timestamp,
+            "first_timestamp": min(timestamps, default=None),
+            "last_timestamp": max(timestamps, default=None),
         }
 
 
@@ -140,7 +140,8 @@ class KafkaProducer:
     def send(self, message: OutgoingMessage) -> dict[str, Any]:
         """Send one message and return its delivery receipt once the broker has acknowledged it."""
         tally = DeliveryTally(message.topic)
-        self._produce(message.topic, message.key, message.value, message.headers, message.partition, tally)
+        partition = ANY_PARTITION if message.partition is None else message.partition
+        self._produce(message.topic, message.key, message.value, message.headers or None, partition, tally)
         self._await_reports(tally, expected=1)
         if tally.failed:
             raise KafkaDeliveryError(self._explain_delivery(tally.first_error, tally.topic))
@@ -151,11 +152,19 @@ class KafkaProducer:
         tally = DeliveryTally(topic)
         sent = 0
         refused: KafkaDeliveryError | None = None
+        produce = self._producer.produce
         for key, value, headers, partition in records:
             try:
-                self._produce(topic, key, value, headers, partition, tally)
-            except KafkaDeliveryError as error:
-                refused = error
+                try:
+                    # Positional arguments, and headers only when there are some: the fastest call per message.
+                    if headers is None:
+                        produce(topic, value, key, partition, tally)
+                    else:
+                        produce(topic, value, key, partition, tally, headers=headers)
+                except BufferError:
+                    self._produce(topic, key, value, headers, partition, tally)
+            except (KafkaException, KafkaDeliveryError) as error:
+                refused = error if isinstance(error, KafkaDeliveryError) else self._refusal(error, topic)
                 break
             sent += 1
             if sent % _POLL_EVERY_MESSAGES == 0:
@@ -186,23 +195,22 @@ class KafkaProducer:
         topic: str,
         key: bytes | None,
         value: bytes | None,
-        headers: SerializedHeaders,
-        partition: int | None,
+        headers: SerializedHeaders | None,
+        partition: int,
         on_delivery: DeliveryTally,
     ) -> None:
+        """Produce one message, waiting for room in the local queue when it is full."""
         while True:
             try:
-                if partition is None:
-                    self._producer.produce(topic, value, key, headers=headers, on_delivery=on_delivery)
-                else:
-                    self._producer.produce(
-                        topic, value, key, partition=partition, headers=headers, on_delivery=on_delivery
-                    )
+                self._producer.produce(topic, value, key, partition, on_delivery, headers=headers)
                 return
             except BufferError:  # the local queue is full: let librdkafka deliver some, then go on
                 self._serve(_POLL_INTERVAL_SECONDS)
             except KafkaException as error:
-                raise KafkaDeliveryError(self._explain_delivery(error.args[0], topic)) from None
+                raise self._refusal(error, topic) from None
+
+    def _refusal(self, error: KafkaException, topic: str) -> KafkaDeliveryError:
+        return KafkaDeliveryError(self._explain_delivery(error.args[0], topic))
 
     def _await_reports(self, tally: DeliveryTally, expected: int) -> None:
         deadline = time.monotonic() + self._delivery_timeout + _DELIVERY_REPORT_GRACE_SECONDS

@@ -8,8 +8,10 @@ from typing import Any
 
 Headers = Mapping[str, Any] | Iterable[tuple[str, Any]]
 SerializedHeaders = list[tuple[str, bytes | None]]
-# A message of a batch ready for the producer: key, value, headers and partition (None: the partitioner chooses).
-Record = tuple[bytes | None, bytes | None, SerializedHeaders, int | None]
+# librdkafka's "no partition given": the partitioner chooses.
+ANY_PARTITION = -1
+# A message of a batch ready for the producer: key, value, headers (None when there are none) and partition.
+Record = tuple[bytes | None, bytes | None, SerializedHeaders | None, int]
 
 _MESSAGE_FIELDS = frozenset({"key", "value", "headers", "partition"})
 
@@ -20,12 +22,15 @@ class MessageSerializationError(TypeError):
 
 def serialize_payload(payload: Any, field: str) -> bytes | None:
     """str as UTF-8, bytes unchanged, None as None, anything else JSON-able as compact JSON text."""
-    if payload is None:
-        return None
-    if isinstance(payload, bytes):
+    kind = type(payload)
+    if kind is bytes or payload is None:
         return payload
-    if isinstance(payload, str):
+    if kind is str:
         return payload.encode("utf-8")
+    if isinstance(payload, bytes):
+        return bytes(payload)
+    if isinstance(payload, str):
+        return str(payload).encode("utf-8")
     if isinstance(payload, (bytearray, memoryview)):
         return bytes(payload)
     try:
@@ -70,17 +75,19 @@ def _header_value(name: str, value: Any) -> bytes | None:
 
 
 def serialized_records(messages: Iterable[Mapping[str, Any]]) -> Iterator[Record]:
-    """Each message mapping as a producer record, serialized as single messages are."""
+    """Each message mapping as a producer record, serialized as single messages are (runs once per message)."""
     for index, message in enumerate(messages):
         try:
-            unknown = message.keys() - _MESSAGE_FIELDS
-            if unknown:
-                raise MessageSerializationError(f"unknown fields {sorted(unknown)}; use key, value, headers, partition")
+            if not message.keys() <= _MESSAGE_FIELDS:
+                unknown = sorted(message.keys() - _MESSAGE_FIELDS)
+                raise MessageSerializationError(f"unknown fields {unknown}; use key, value, headers, partition")
+            headers = message.get("headers")
+            partition = message.get("partition")
             yield (
                 serialize_payload(message.get("key"), "key"),
                 serialize_payload(message.get("value"), "value"),
-                serialize_headers(message.get("headers")),
-                message.get("partition"),
+                serialize_headers(headers) if headers else None,
+                ANY_PARTITION if partition is None else partition,
             )
         except (MessageSerializationError, AttributeError) as error:
             raise MessageSerializationError(f"messages[{index}]: {error}") from None

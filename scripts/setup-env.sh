@@ -15,3 +15,5 @@ if [ ! -f "$stamp" ]; then
 fi
 # The harness/ and scripts/ helpers are imported from the repository itself.
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
+# Debian's chromium for the Connections UI test (tests/test_ui.py); a note instead where it cannot be installed.
+bash scripts/install-browser.sh

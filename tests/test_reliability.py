@@ -11,6 +11,7 @@ import pytest
 
 from airflow_provider_kafka_connector.hooks.kafka_producer import KafkaProducerHook
 from airflow_provider_kafka_connector.producer import OutgoingMessage
+from airflow_provider_kafka_connector.serialization import ANY_PARTITION
 
 pytestmark = pytest.mark.broker
 
@@ -64,7 +65,7 @@ def test_batch_across_a_broker_restart_arrives_exactly_once_in_order(broker, new
     requires_own_broker(broker)
     topic = new_topic(partitions=3)
     count = 30_000
-    records = ((str(i % 97).encode(), str(i).encode(), [], None) for i in range(count))
+    records = ((str(i % 97).encode(), str(i).encode(), None, ANY_PARTITION) for i in range(count))
     hook = KafkaProducerHook(kafka_connection(host=broker.plaintext))
     with hook.get_producer({"linger.ms": 20}) as producer:
         thread, outcome = in_background(producer.send_many, topic, records)
@@ -81,7 +82,9 @@ def test_stress_100k_messages_through_one_producer(broker, new_topic, kafka_conn
     count = 100_000
     hook = KafkaProducerHook(kafka_connection(host=broker.plaintext))
     with hook.get_producer() as producer:
-        summary = producer.send_many(topic, ((str(i % 1000).encode(), str(i).encode(), [], None) for i in range(count)))
+        summary = producer.send_many(
+            topic, ((str(i % 1000).encode(), str(i).encode(), None, ANY_PARTITION) for i in range(count))
+        )
     assert summary["count"] == count
     records = broker.consume(topic, count, timeout=180)
     assert_exactly_once_in_order(records, count)

@@ -1,6 +1,7 @@
 import pytest
 
 from airflow_provider_kafka_connector.serialization import (
+    ANY_PARTITION,
     MessageSerializationError,
     serialize_headers,
     serialize_payload,
@@ -65,7 +66,7 @@ def test_bad_header_pair():
 
 def test_batch_records_are_serialized_as_single_messages():
     records = list(serialized_records([{"key": "k", "value": {"a": 1}, "headers": {"h": 1}, "partition": 2}, {}]))
-    assert records == [(b"k", b'{"a":1}', [("h", b"1")], 2), (None, None, [], None)]
+    assert records == [(b"k", b'{"a":1}', [("h", b"1")], 2), (None, None, None, ANY_PARTITION)]
 
 
 def test_bad_batch_message_names_its_index():

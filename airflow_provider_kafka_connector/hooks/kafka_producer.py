@@ -15,6 +15,7 @@ from airflow_provider_kafka_connector.config import (
     ProducerConfigError,
     build_producer_config,
 )
+from airflow_provider_kafka_connector.connection_form import extra_properties
 from airflow_provider_kafka_connector.redaction import RedactedDict, secret_values
 
 if TYPE_CHECKING:
@@ -32,6 +33,13 @@ class KafkaProducerHook(BaseHook):
     default_conn_name = "kafka_producer_default"
     conn_type = "kafka_producer"
     hook_name = "Kafka Producer Connector"
+
+    @classmethod
+    def get_ui_field_behaviour(cls) -> dict[str, Any]:
+        """The Connections form's labels for Airflow before 3.2; later versions read get_provider_info() instead."""
+        from airflow_provider_kafka_connector.connection_form import UI_FIELD_BEHAVIOUR
+
+        return {name.replace("-", "_"): value for name, value in UI_FIELD_BEHAVIOUR.items()}
 
     def __init__(self, kafka_conn_id: str = default_conn_name) -> None:
         super().__init__()
@@ -90,7 +98,7 @@ class KafkaProducerHook(BaseHook):
         if not extra:
             return {}
         if isinstance(extra, Mapping):
-            return extra
+            return extra_properties(extra)
         try:
             properties = json.loads(extra)
         except json.JSONDecodeError as error:
@@ -104,7 +112,7 @@ class KafkaProducerHook(BaseHook):
                 f"The extra field of connection {self.kafka_conn_id!r} must be a JSON object of additional "
                 f"properties, not a JSON {type(properties).__name__}."
             )
-        return properties
+        return extra_properties(properties)
 
 
 def hide_secrets(properties: Mapping[str, Any] | None) -> RedactedDict | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
@@ -11,19 +11,16 @@ from airflow_provider_kafka_connector.hooks.kafka_producer import KafkaProducerH
 from airflow_provider_kafka_connector.lineage import openlineage_facets, outlet_alias, report_topic
 from airflow_provider_kafka_connector.serialization import (
     Headers,
-    MessageSerializationError,
     serialize_headers,
     serialize_payload,
+    serialized_records,
 )
 
 if TYPE_CHECKING:
     import jinja2
     from airflow.sdk import Context
 
-    from airflow_provider_kafka_connector.producer import Record
-
 RESPONSE_XCOM_KEY = "response"
-_MESSAGE_FIELDS = frozenset({"key", "value", "headers", "partition"})
 
 Messages = Iterable[Mapping[str, Any]] | Callable[[], Iterable[Mapping[str, Any]]]
 
@@ -127,20 +124,3 @@ class KafkaProducerOperator(BaseOperator):
         messages = self.messages() if callable(self.messages) else self.messages
         with hook.get_producer(self.additional_properties) as producer:
             return producer.send_many(self.topic, serialized_records(messages))
-
-
-def serialized_records(messages: Iterable[Mapping[str, Any]]) -> Iterator[Record]:
-    """Each message mapping as a producer record, serialized as single messages are."""
-    for index, message in enumerate(messages):
-        try:
-            unknown = message.keys() - _MESSAGE_FIELDS
-            if unknown:
-                raise MessageSerializationError(f"unknown fields {sorted(unknown)}; use key, value, headers, partition")
-            yield (
-                serialize_payload(message.get("key"), "key"),
-                serialize_payload(message.get("value"), "value"),
-                serialize_headers(message.get("headers")),
-                message.get("partition"),
-            )
-        except (MessageSerializationError, AttributeError) as error:
-            raise MessageSerializationError(f"messages[{index}]: {error}") from None

@@ -1,0 +1,83 @@
+"""The "Kafka Producer Connector" connection form, and how its extra JSON becomes additional properties.
+
+Airflow 3.2+ reads the form from ``get_provider_info()`` without importing the hook: the standard fields are
+relabelled as the spec names them (``ui-field-behaviour``), and the additional properties get a JSON object field
+of their own (``conn-fields``). The UI stores that field in the connection's extra as
+``{"additional_properties": {...}}`` (``null`` when left empty). Connections written by hand (environment
+variables, ``airflow connections add``, secrets backends) may instead give the properties directly as the extra's
+top-level keys; both forms are read here. Pure logic: no Airflow or confluent_kafka import.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from airflow_provider_kafka_connector.config import ProducerConfigError
+
+ADDITIONAL_PROPERTIES_FIELD = "additional_properties"
+
+# The spec's own example ("How do I set / override additional client properties?").
+ADDITIONAL_PROPERTIES_EXAMPLE = '{"client.id": "MyDemoClientId", "sasl.mechanism": "SCRAM-SHA-256"}'
+
+UI_FIELD_BEHAVIOUR: dict[str, Any] = {
+    "hidden-fields": ["schema", "port"],
+    "relabeling": {
+        "host": "Bootstrap server(s)",
+        "login": "Username",
+        "password": "Password",
+    },
+    "placeholders": {
+        "host": "broker1:9092,broker2:9092",
+        "login": "with a password: SASL PLAIN over SASL_SSL",
+        "password": "with a username: SASL PLAIN over SASL_SSL",
+    },
+}
+
+CONN_FIELDS: dict[str, Any] = {
+    ADDITIONAL_PROPERTIES_FIELD: {
+        "label": "Additional properties",
+        "description": (
+            "Producer properties as a JSON object; they override the connection's and the default ones. "
+            f"For example: {ADDITIONAL_PROPERTIES_EXAMPLE}"
+        ),
+        "schema": {"type": ["object", "null"]},
+    },
+}
+
+
+def extra_properties(extra: Mapping[str, Any]) -> dict[str, Any]:
+    """The additional properties in a connection's extra JSON object, from either of its two forms.
+
+    The extra's own keys are properties, except ``additional_properties``: the form's field, a JSON object (or
+    its text, or null) whose keys are properties too. A name given in both places is an error.
+    """
+    properties = {name: value for name, value in extra.items() if name != ADDITIONAL_PROPERTIES_FIELD}
+    nested = _field_value(extra.get(ADDITIONAL_PROPERTIES_FIELD))
+    twice = sorted(properties.keys() & nested.keys())
+    if twice:
+        raise ProducerConfigError(
+            f"The connection's extra sets {', '.join(map(repr, twice))} both at its top level and in "
+            f"{ADDITIONAL_PROPERTIES_FIELD!r}; keep one of them."
+        )
+    return {**properties, **nested}
+
+
+def _field_value(value: Any) -> Mapping[str, Any]:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return {}
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as error:
+            raise ProducerConfigError(
+                f"{ADDITIONAL_PROPERTIES_FIELD!r} must be a JSON object such as {ADDITIONAL_PROPERTIES_EXAMPLE}; "
+                f"it is not valid JSON ({error.msg} at line {error.lineno} column {error.colno})."
+            ) from None
+    if not isinstance(value, Mapping):
+        raise ProducerConfigError(
+            f"{ADDITIONAL_PROPERTIES_FIELD!r} must be a JSON object such as {ADDITIONAL_PROPERTIES_EXAMPLE}, "
+            f"not a JSON {type(value).__name__}."
+        )
+    return value

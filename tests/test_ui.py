@@ -1,0 +1,294 @@
+"""The Connections UI as a user sees it: real `airflow api-server`, headless Chromium, real broker.
+
+Debian's chromium is driven through Python playwright with `executable_path` (browser downloads are impossible
+here; scripts/install-browser.sh installs the package). The test logs in, creates a "Kafka Producer Connector"
+connection through the form, checks the labelled fields, runs Test against the SASL_SSL listener, then with a
+wrong password sees the failure. It saves the form's screenshot to docs/ for the README.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from conftest import require
+
+pytestmark = pytest.mark.broker
+
+REPO = Path(__file__).resolve().parent.parent
+DOCS = REPO / "docs"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+CONN_ID = "kafka_ui"
+WRONG_PASSWORD = "Wrong-Pass-4711"
+PORTLESS_TEST_BUG = "The host or port to test differs from the stored connection"
+SERVER_START_TIMEOUT = 90.0
+
+
+@dataclass
+class ApiServer:
+    url: str
+    password: str
+    log: Path
+
+    def token(self) -> str:
+        body = json.dumps({"username": "admin", "password": self.password}).encode()
+        request = urllib.request.Request(
+            f"{self.url}/auth/token", data=body, headers={"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.load(response)["access_token"]
+
+    def get(self, path: str) -> object:
+        request = urllib.request.Request(f"{self.url}{path}", headers={"Authorization": f"Bearer {self.token()}"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.load(response)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/api/v2/monitor/health", timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM to the server's own process group (it has worker processes), SIGKILL if it does not go."""
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def api_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServer]:
+    home = tmp_path_factory.mktemp("airflow-ui")
+    (home / "dags").mkdir()
+    env = {
+        **os.environ,
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(home / "dags"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+    }
+    subprocess.run(
+        [sys.executable, "-m", "airflow", "db", "migrate"], env=env, cwd=home, check=True, capture_output=True
+    )
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = home / "api-server.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "airflow", "api-server", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            cwd=home,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + SERVER_START_TIMEOUT
+        while not _healthy(url):
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"airflow api-server did not start:\n{log.read_text()[-5000:]}")
+            time.sleep(0.5)
+        passwords = json.loads((home / "simple_auth_manager_passwords.json.generated").read_text())
+        yield ApiServer(url=url, password=passwords["admin"], log=log)
+    finally:
+        _stop(process)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
+        pytest.skip(f"{CHROMIUM} is missing: run scripts/install-browser.sh (Debian: apt-get install chromium)")
+    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+def run_test(page: object, row: object) -> tuple[bool, str]:
+    """Click the row's Test icon and wait for the result Airflow shows: (success, what the API answered)."""
+    with page.expect_response("**/api/v2/connections/test") as response:
+        row.get_by_role("button", name="Test Connection").click()
+    answer = response.value.json()
+    succeeded = response.value.ok and answer["status"]
+    page.get_by_text("Test Connection Successful" if succeeded else "Test Connection Failed").last.wait_for()
+    return succeeded, answer.get("message") or answer.get("detail") or ""
+
+
+def send_port_zero_as_blank(route: object) -> None:
+    body = json.loads(route.request.post_data)
+    if body.get("port") == 0:
+        body["port"] = None
+    route.continue_(post_data=json.dumps(body))
+
+
+def test_hook_meta_declares_the_form(api_server):
+    [meta] = [
+        hook for hook in api_server.get("/ui/connections/hook_meta") if hook["connection_type"] == "kafka_producer"
+    ]
+    assert meta["hook_name"] == "Kafka Producer Connector"
+    fields = meta["standard_fields"]
+    assert fields["host"] == {
+        "hidden": False,
+        "title": "Bootstrap server(s)",
+        "placeholder": "broker1:9092,broker2:9092",
+    }
+    assert (fields["login"]["title"], fields["password"]["title"]) == ("Username", "Password")
+    assert fields["port"]["hidden"] and fields["url_schema"]["hidden"]
+    extra = meta["extra_fields"]["additional_properties"]
+    assert extra["schema"]["title"] == "Additional properties"
+    assert extra["schema"]["type"] == ["object", "null"]
+    assert '{"client.id": "MyDemoClientId", "sasl.mechanism": "SCRAM-SHA-256"}' in extra["description"]
+
+
+def test_hooks_form_for_airflow_before_3_2_matches_the_declared_one():
+    from airflow_provider_kafka_connector import get_provider_info
+    from airflow_provider_kafka_connector.hooks.kafka_producer import KafkaProducerHook
+
+    [declared] = get_provider_info()["connection-types"]
+    behaviour = KafkaProducerHook.get_ui_field_behaviour()
+    assert behaviour == {
+        "hidden_fields": declared["ui-field-behaviour"]["hidden-fields"],
+        "relabeling": declared["ui-field-behaviour"]["relabeling"],
+        "placeholders": declared["ui-field-behaviour"]["placeholders"],
+    }
+    assert behaviour["hidden_fields"] == ["schema", "port"]
+
+
+def test_create_and_test_a_connection_in_the_browser(api_server, browser, broker, tmp_path):
+    require(broker.sasl_ssl and broker.plain_user and broker.ca_file, "SASL_SSL listener, PLAIN user and CA file")
+    user = broker.plain_user
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    page.set_default_timeout(20_000)
+    try:
+        # Log in on the way to the Connections page; the login sends the browser on to it.
+        page.goto(f"{api_server.url}/connections")
+        page.fill("input[name=username]", "admin")
+        page.fill("input[name=password]", api_server.password)
+        page.keyboard.press("Enter")
+        add = page.get_by_role("button", name="Add Connection")
+        add.wait_for()
+
+        # The form for our connection type: labelled fields and placeholders, schema and port hidden.
+        add.click()
+        dialog = page.get_by_role("dialog")
+        dialog.locator("input[name=connection_id]").fill(CONN_ID)
+        dialog.get_by_role("combobox").fill("Kafka Producer Connector")
+        page.get_by_role("option", name="Kafka Producer Connector", exact=True).click()
+        dialog.get_by_text("Bootstrap server(s)", exact=True).wait_for()
+        for label in ("Bootstrap server(s)", "Username", "Password"):
+            assert dialog.get_by_text(label, exact=True).is_visible(), label
+        assert dialog.get_by_placeholder("broker1:9092,broker2:9092").is_visible()
+        for hidden in ("Schema", "Port", "Host", "Login"):
+            assert not dialog.get_by_text(hidden, exact=True).is_visible(), hidden
+        assert not dialog.locator("input[name=port]").is_visible()
+        page.wait_for_timeout(500)  # let the dialog's opening animation finish before the picture
+        dialog.screenshot(path=tmp_path / "connection-form.png")
+
+        dialog.locator("input[name=host]").fill(broker.sasl_ssl)
+        dialog.locator("input[name=login]").fill(user.name)
+        dialog.locator("input[name=password]").fill(user.password)
+
+        # The additional properties: a JSON object field with the spec's example.
+        dialog.get_by_role("button", name="Extra Fields", exact=True).click()
+        dialog.get_by_text("Additional properties", exact=True).wait_for()
+        assert dialog.get_by_text('"sasl.mechanism": "SCRAM-SHA-256"', exact=False).is_visible()
+        dialog.locator(".monaco-editor").first.click()
+        page.keyboard.press("Control+A")
+        page.keyboard.press("Delete")
+        page.keyboard.insert_text(json.dumps({"ssl.ca.location": str(broker.ca_file)}))
+        page.keyboard.press("Shift+Control+End")  # the editor closed the brace and quote it saw opened
+        page.keyboard.press("Delete")
+        dialog.get_by_text("Additional properties", exact=True).click()  # leave the editor
+        page.wait_for_timeout(300)
+        dialog.screenshot(path=tmp_path / "connection-form-extra.png")
+        dialog.get_by_role("button", name="Save").click()
+        dialog.wait_for(state="hidden")
+
+        stored = api_server.get(f"/api/v2/connections/{CONN_ID}")
+        assert stored["host"] == broker.sasl_ssl and stored["login"] == user.name
+        assert stored["password"] != user.password
+        assert json.loads(stored["extra"]) == {"additional_properties": {"ssl.ca.location": str(broker.ca_file)}}
+
+        # Test: the cluster answers with these credentials.
+        row = page.get_by_role("row").filter(has_text=CONN_ID)
+        succeeded, message = run_test(page, row)
+        if not succeeded:
+            # Airflow 3.3.2's list sends port 0 for a connection without a port (JavaScript's Number(null)), and its
+            # API refuses that as another destination (apache/airflow#73298, fixed upstream in the API by treating
+            # port 0 as blank). Do in the browser what that fix does on the server, and test again.
+            assert PORTLESS_TEST_BUG in message, message
+            page.route("**/api/v2/connections/test", send_port_zero_as_blank)
+            succeeded, message = run_test(page, row)
+        assert succeeded, message
+        assert message.startswith("Connected to Kafka cluster"), message
+        assert page.get_by_text("Connected to Kafka cluster").first.is_visible()
+        assert page.get_by_text(f"as user '{user.name}'").first.is_visible()
+        page.wait_for_timeout(300)
+        page.screenshot(path=tmp_path / "connection-test-success.png")
+
+        # A wrong password: Test names the cause, and shows no password.
+        row.get_by_role("button", name="Edit Connection").click()
+        dialog = page.get_by_role("dialog")
+        dialog.get_by_text("Bootstrap server(s)", exact=True).wait_for()
+        dialog.locator("input[name=password]").fill(WRONG_PASSWORD)
+        dialog.get_by_role("button", name="Save").click()
+        dialog.wait_for(state="hidden")
+        succeeded, message = run_test(page, row)
+        assert not succeeded
+        assert message.startswith(f"Authentication failed for user '{user.name}' with mechanism PLAIN"), message
+        failure = page.get_by_text(f"Authentication failed for user '{user.name}' with mechanism PLAIN").first
+        assert failure.is_visible()
+        page.wait_for_timeout(500)  # the toast slides in
+        page.screenshot(path=tmp_path / "connection-test-failure.png")
+        content = page.content()
+        assert WRONG_PASSWORD not in content and user.password not in content
+    except Exception:
+        page.screenshot(path=tmp_path / "failure.png")
+        print(f"screenshots in {tmp_path}; api-server log: {api_server.log}")
+        raise
+    finally:
+        page.close()
+        DOCS.mkdir(exist_ok=True)
+        for name in ("connection-form.png", "connection-form-extra.png"):
+            if (tmp_path / name).exists():
+                shutil.copyfile(tmp_path / name, DOCS / name)
