@@ -131,6 +131,10 @@ class KafkaProducer:
         except KafkaException as error:
             raise ValueError(self._scrub(explain_config_error(error.args[0].str()))) from None
 
+    @property
+    def bootstrap_servers(self) -> str:
+        return self._config["bootstrap.servers"]
+
     def __enter__(self) -> KafkaProducer:
         return self
 

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     import jinja2
     from airflow.sdk import Context
 
+    from airflow_provider_kafka_connector.producer import KafkaProducer
+
 RESPONSE_XCOM_KEY = "response"
 
 Messages = Iterable[Mapping[str, Any]] | Callable[[], Iterable[Mapping[str, Any]]]
@@ -82,8 +84,9 @@ class KafkaProducerOperator(BaseOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         hook = KafkaProducerHook(kafka_conn_id=self.kafka_conn_id)
+        with hook.get_producer(self.additional_properties) as producer:
+            response = self._send_one(producer) if self.messages is None else self._send_many(producer)
         if self.messages is None:
-            response = self._send_one(hook)
             self.log.info(
                 "Kafka acknowledged the message: topic %s, partition %s, offset %s",
                 response["topic"],
@@ -91,23 +94,22 @@ class KafkaProducerOperator(BaseOperator):
                 response["offset"],
             )
         else:
-            response = self._send_many(hook)
             self.log.info("Kafka acknowledged %s messages to topic %s", response["count"], response["topic"])
         context["ti"].xcom_push(key=RESPONSE_XCOM_KEY, value=response)
-        self._report_lineage(context, hook, response)
+        self._report_lineage(context, producer.bootstrap_servers, response)
         return response
 
-    def _report_lineage(self, context: Context, hook: KafkaProducerHook, response: dict[str, Any]) -> None:
+    def _report_lineage(self, context: Context, bootstrap_servers: str, response: dict[str, Any]) -> None:
         """Record the asset event of the topic written to; keep its servers for OpenLineage."""
-        self._bootstrap_servers = hook.producer_config(self.additional_properties)["bootstrap.servers"]
-        asset = report_topic(self, context, self._bootstrap_servers, response["topic"], extra=response)
+        self._bootstrap_servers = bootstrap_servers
+        asset = report_topic(self, context, bootstrap_servers, response["topic"], extra=response)
         self.log.info("Asset event for %s", asset.uri)
 
     def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
         """The topic written to as OpenLineage output dataset, when the OpenLineage provider is installed."""
         return openlineage_facets(getattr(self, "_bootstrap_servers", None), self.topic)
 
-    def _send_one(self, hook: KafkaProducerHook) -> dict[str, Any]:
+    def _send_one(self, producer: KafkaProducer) -> dict[str, Any]:
         from airflow_provider_kafka_connector.producer import OutgoingMessage
 
         message = OutgoingMessage(
@@ -117,10 +119,8 @@ class KafkaProducerOperator(BaseOperator):
             headers=serialize_headers(self.headers),
             partition=self.partition,
         )
-        with hook.get_producer(self.additional_properties) as producer:
-            return producer.send(message)
+        return producer.send(message)
 
-    def _send_many(self, hook: KafkaProducerHook) -> dict[str, Any]:
+    def _send_many(self, producer: KafkaProducer) -> dict[str, Any]:
         messages = self.messages() if callable(self.messages) else self.messages
-        with hook.get_producer(self.additional_properties) as producer:
-            return producer.send_many(self.topic, serialized_records(messages))
+        return producer.send_many(self.topic, serialized_records(messages))
