@@ -219,7 +219,9 @@ class KafkaProducer:
     def _await_reports(self, tally: DeliveryTally, expected: int) -> None:
         deadline = time.monotonic() + self._delivery_timeout + _DELIVERY_REPORT_GRACE_SECONDS
         while tally.reported < expected:
-            self._serve(_POLL_INTERVAL_SECONDS)
+            # flush() serves the same callbacks as poll() but sends what is queued at once, not after linger.ms.
+            self._producer.flush(_POLL_INTERVAL_SECONDS)
+            self._raise_if_unrecoverable()
             if time.monotonic() > deadline:
                 raise KafkaDeliveryError(
                     self._scrub(
@@ -231,6 +233,9 @@ class KafkaProducer:
 
     def _serve(self, timeout: float) -> None:
         self._producer.poll(timeout)
+        self._raise_if_unrecoverable()
+
+    def _raise_if_unrecoverable(self) -> None:
         if self._unrecoverable is not None:
             raise KafkaDeliveryError(self._unrecoverable)
 

@@ -81,11 +81,12 @@ def serialized_records(messages: Iterable[Mapping[str, Any]]) -> Iterator[Record
             if not message.keys() <= _MESSAGE_FIELDS:
                 unknown = sorted(message.keys() - _MESSAGE_FIELDS)
                 raise MessageSerializationError(f"unknown fields {unknown}; use key, value, headers, partition")
-            headers = message.get("headers")
-            partition = message.get("partition")
+            get = message.get
+            key, value, headers, partition = get("key"), get("value"), get("headers"), get("partition")
+            # The common cases (bytes or None) skip the call: this runs once per message of a batch.
             yield (
-                serialize_payload(message.get("key"), "key"),
-                serialize_payload(message.get("value"), "value"),
+                key if key is None or type(key) is bytes else serialize_payload(key, "key"),
+                value if value is None or type(value) is bytes else serialize_payload(value, "value"),
                 serialize_headers(headers) if headers else None,
                 ANY_PARTITION if partition is None else partition,
             )

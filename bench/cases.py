@@ -1,0 +1,216 @@
+"""Benchmark bodies. bench/run.py runs each in a fresh worker process: ``python bench/cases.py CASE PARAMS_JSON``.
+
+A worker's stdout goes to /dev/null (Airflow's log lines, including the official operator's one INFO line per
+message, are formatted as in a task and then dropped); its result is written as JSON to ``params["out"]``.
+Only the standard library is imported at module level, so the ``import`` case starts from a clean interpreter.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import resource
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+OURS_CONN = "kafka_bench"  # defined by run.py as AIRFLOW_CONN_KAFKA_BENCH
+OFFICIAL_CONN = "kafka_official"  # defined here, from the same effective producer configuration
+PAYLOAD = b"x" * 100
+
+
+class TaskInstance:
+    """Just enough of a task instance for ``execute``: it keeps what is pushed to XCom."""
+
+    def __init__(self) -> None:
+        self.xcom: dict[str, Any] = {}
+
+    def xcom_push(self, key: str, value: Any) -> None:
+        self.xcom[key] = value
+
+
+def run_task(operator: Any) -> tuple[float, TaskInstance]:
+    """Time ``operator.execute`` called as the task runner calls it (with its sentinel, so Airflow does not warn).
+
+    The context has what the operators use: ``ti`` (for XCom) and Airflow's own ``outlet_events`` (for lineage).
+    """
+    from airflow.sdk.bases.operator import ExecutorSafeguard
+    from airflow.sdk.execution_time.context import OutletEventAccessors
+
+    ti = TaskInstance()
+    context = {"ti": ti, "outlet_events": OutletEventAccessors()}
+    sentinel = {f"{type(operator).__name__}__sentinel": ExecutorSafeguard.sentinel_value}
+    start = time.perf_counter()
+    operator.execute(context, **sentinel)
+    return time.perf_counter() - start, ti
+
+
+def producer_config(properties: dict[str, str] | None = None) -> dict[str, str]:
+    """The effective configuration our operator uses, so the bare client runs with exactly the same one."""
+    from airflow_provider_kafka_connector.hooks.kafka_producer import KafkaProducerHook
+
+    return dict(KafkaProducerHook(OURS_CONN).producer_config(properties))
+
+
+def ours(topic: str, count: int | None, properties: dict[str, str] | None = None) -> Callable[[], float]:
+    """Our operator: one message (count None) or ``messages=`` a callable returning a generator of dicts."""
+    from airflow_provider_kafka_connector.operators.kafka_producer import KafkaProducerOperator
+
+    if count is None:
+        operator = KafkaProducerOperator(
+            task_id="one", topic=topic, value=PAYLOAD, kafka_conn_id=OURS_CONN, additional_properties=properties
+        )
+    else:
+        operator = KafkaProducerOperator(
+            task_id="batch",
+            topic=topic,
+            messages=lambda: ({"value": PAYLOAD} for _ in range(count)),
+            kafka_conn_id=OURS_CONN,
+            additional_properties=properties,
+        )
+
+    def run() -> float:
+        elapsed, ti = run_task(operator)
+        acknowledged = 1 if count is None else ti.xcom["response"]["count"]
+        if acknowledged != (count or 1):
+            raise RuntimeError(f"our operator acknowledged {acknowledged} of {count or 1} messages")
+        return elapsed
+
+    return run
+
+
+def bare(topic: str, count: int, config: dict[str, str]) -> Callable[[], float]:
+    """A bare confluent-kafka script: Producer(conf), produce each message, poll(0) every 1000, one flush."""
+    from confluent_kafka import Producer
+
+    def run() -> float:
+        start = time.perf_counter()
+        producer = Producer(config)
+        for i in range(count):
+            while True:
+                try:
+                    producer.produce(topic, PAYLOAD)
+                    break
+                except BufferError:  # the local queue is full (only past 100,000 messages): let librdkafka send
+                    producer.poll(0.05)
+            if i % 1000 == 0:
+                producer.poll(0)
+        remaining = producer.flush()
+        del producer  # destroys the client, as our operator does before execute() returns
+        elapsed = time.perf_counter() - start
+        if remaining:
+            raise RuntimeError(f"the bare producer still had {remaining} messages queued after flush()")
+        return elapsed
+
+    return run
+
+
+def official(topic: str, count: int, synchronous: bool) -> Callable[[], float]:
+    """The official provider's ProduceToTopicOperator, defaults except ``synchronous``."""
+    from airflow.providers.apache.kafka.operators.produce import ProduceToTopicOperator
+
+    operator = ProduceToTopicOperator(
+        task_id="official",
+        topic=topic,
+        producer_function=lambda: ((None, PAYLOAD) for _ in range(count)),
+        kafka_config_id=OFFICIAL_CONN,
+        synchronous=synchronous,
+    )
+    return lambda: run_task(operator)[0]
+
+
+def interleaved(runners: dict[str, tuple[Callable[[], float], int, int]]) -> dict[str, list[float]]:
+    """Run each runner in turn (A, B, A, B, ...) so that drift hits all alike: (run, reps, uncounted warm-ups)."""
+    samples: dict[str, list[float]] = {name: [] for name in runners}
+    for round_ in range(max(warmup + reps for _, reps, warmup in runners.values())):
+        for name, (run, reps, warmup) in runners.items():
+            if round_ < warmup + reps:
+                elapsed = run()
+                if round_ >= warmup:
+                    samples[name].append(elapsed)
+    return samples
+
+
+def delivered(topic: str) -> int:
+    """How many messages the topic holds: a check that every run really delivered what it was asked to."""
+    from confluent_kafka import Consumer, TopicPartition
+
+    consumer = Consumer({"bootstrap.servers": os.environ["KAFKA_BOOTSTRAP_SERVERS"], "group.id": "bench-check"})
+    try:
+        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
+        return sum(consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in partitions)
+    finally:
+        consumer.close()
+
+
+def case_one(p: dict[str, Any]) -> dict[str, Any]:
+    config = producer_config(p.get("properties"))
+    runners = {
+        "ours": (ours(p["topic"], None, p.get("properties")), p["reps"], p["warmup"]),
+        "bare": (bare(p["topic"], 1, config), p["reps"], p["warmup"]),
+    }
+    return {"seconds": interleaved(runners), "delivered": delivered(p["topic"])}
+
+
+def case_batch(p: dict[str, Any]) -> dict[str, Any]:
+    n = p["messages"]
+    runners = {
+        "ours": (ours(p["topic"], n), p["reps"], p["warmup"]),
+        "bare": (bare(p["topic"], n, producer_config()), p["reps"], p["warmup"]),
+    }
+    return {"seconds": interleaved(runners), "delivered": delivered(p["topic"])}
+
+
+def case_official(p: dict[str, Any]) -> dict[str, Any]:
+    from importlib.metadata import version
+
+    # The official connection type "kafka" takes the whole librdkafka configuration as its extra.
+    extra = json.dumps(producer_config())
+    os.environ[f"AIRFLOW_CONN_{OFFICIAL_CONN.upper()}"] = json.dumps({"conn_type": "kafka", "extra": extra})
+    n, n_sync = p["messages"], p["sync_messages"]
+    runners = {  # no warm-up for the slow synchronous runs: the others have warmed the process up
+        "ours": (ours(p["topic"], n), p["reps"], p["warmup"]),
+        "bare": (bare(p["topic"], n, producer_config()), p["reps"], p["warmup"]),
+        "official_async": (official(p["topic"], n, synchronous=False), p["reps"], p["warmup"]),
+        "official_sync": (official(p["topic"], n_sync, synchronous=True), p["sync_reps"], 0),
+    }
+    samples = interleaved(runners)
+    return {
+        "seconds": samples,
+        "delivered": delivered(p["topic"]),
+        "official_version": version("apache-airflow-providers-apache-kafka"),
+    }
+
+
+def case_import(p: dict[str, Any]) -> dict[str, Any]:
+    import airflow.sdk  # noqa: F401  (what every DAG file has paid already)
+
+    start = time.perf_counter()
+    importlib.import_module(p["module"])
+    elapsed = time.perf_counter() - start
+    return {"ms": elapsed * 1000, "confluent_kafka_loaded": "confluent_kafka" in sys.modules}
+
+
+def case_memory(p: dict[str, Any]) -> dict[str, Any]:
+    run = ours(p["topic"], p["messages"]) if p["mode"] == "ours" else bare(p["topic"], p["messages"], producer_config())
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux: the peak so far
+    elapsed = run()
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {"seconds": elapsed, "peak_before_mb": before / 1024, "peak_after_mb": after / 1024}
+
+
+CASES: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "one": case_one,
+    "batch": case_batch,
+    "official": case_official,
+    "import": case_import,
+    "memory": case_memory,
+}
+
+if __name__ == "__main__":
+    case, params = sys.argv[1], json.loads(sys.argv[2])
+    result = CASES[case](params)
+    with open(params["out"], "w") as out:
+        json.dump(result, out)

@@ -1,0 +1,367 @@
+"""The benchmarks of issue 7, against one real Kafka broker, with ratios measured side by side in one run.
+
+    cd /work/main && PYTHONPATH=. .venv/bin/python bench/run.py [--only one,batch,official,import,memory]
+
+The broker is the harness's own (started for this run) unless KAFKA_BOOTSTRAP_SERVERS names one. Every benchmark
+runs in fresh worker processes (bench/cases.py). The official provider is installed only in .cache/bench-venv,
+which this script creates and keeps up to date itself. Prints a table and writes bench/results/latest.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from harness.kafka_broker import KAFKA_VERSION, KafkaBroker, existing_broker_from_env, running_broker  # noqa: E402
+
+CASES = Path(__file__).with_name("cases.py")
+RESULTS = Path(__file__).with_name("results") / "latest.json"
+BENCH_VENV = REPO / ".cache" / "bench-venv"
+OFFICIAL_PROVIDER = "apache-airflow-providers-apache-kafka==2.1.0"
+OFFICIAL_MODULE = "airflow.providers.apache.kafka.operators.produce"
+OURS_MODULE = "airflow_provider_kafka_connector.operators.kafka_producer"
+BENCHMARKS = ("one", "batch", "official", "import", "memory")
+PARTITIONS = 3
+SAMPLES: dict[str, Any] = {}  # every worker's raw measurements, for the JSON report
+
+
+@dataclass
+class Row:
+    benchmark: str
+    measured: float
+    unit: str
+    target: str
+    passed: bool | None  # None: for information, no target
+    detail: str
+
+    @property
+    def result(self) -> str:
+        return "info" if self.passed is None else "PASS" if self.passed else "MISS"
+
+
+# --- the bench venv ---------------------------------------------------------------------------------------------
+
+
+def _bench_venv_digest() -> tuple[str, str]:
+    """The constraints (this environment's exact versions) and a digest of everything the bench venv is made of."""
+    freeze = subprocess.run(
+        [sys.executable, "-m", "pip", "freeze", "--exclude-editable"], check=True, capture_output=True, text=True
+    ).stdout
+    freeze = "".join(line + "\n" for line in freeze.splitlines() if "==" in line)  # pins only, no URLs
+    spec = freeze + OFFICIAL_PROVIDER + (REPO / "pyproject.toml").read_text()
+    return freeze, hashlib.sha256(spec.encode()).hexdigest()
+
+
+def bench_venv_ready() -> bool:
+    stamp = BENCH_VENV / ".bench-stamp"
+    return stamp.exists() and stamp.read_text() == _bench_venv_digest()[1]
+
+
+def ensure_bench_venv() -> Path:
+    """.cache/bench-venv: this environment's exact package versions plus the official provider; made once."""
+    python = BENCH_VENV / "bin" / "python"
+    stamp = BENCH_VENV / ".bench-stamp"
+    freeze, digest = _bench_venv_digest()
+    if stamp.exists() and stamp.read_text() == digest:
+        print(f"bench venv: {BENCH_VENV} is up to date ({OFFICIAL_PROVIDER})")
+        return python
+    print(f"bench venv: installing {OFFICIAL_PROVIDER} and -e {REPO} into {BENCH_VENV}, pinned to the")
+    print("            versions of this environment (pip freeze); about a minute the first time")
+    started = time.monotonic()
+    subprocess.run([sys.executable, "-m", "venv", str(BENCH_VENV)], check=True)  # kept and updated if it exists
+    constraints = BENCH_VENV / "constraints.txt"
+    constraints.write_text(freeze)
+    pip = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    subprocess.run([*pip, "-c", str(constraints), OFFICIAL_PROVIDER, "-e", str(REPO)], check=True)
+    stamp.write_text(digest)
+    print(f"bench venv: ready in {time.monotonic() - started:.0f} s")
+    return python
+
+
+# --- running the workers ----------------------------------------------------------------------------------------
+
+
+class BenchError(RuntimeError):
+    pass
+
+
+@contextlib.contextmanager
+def bench_broker() -> Iterator[tuple[KafkaBroker, str]]:
+    existing = existing_broker_from_env()
+    if existing is not None:
+        yield existing, f"external broker at {existing.plaintext} (KAFKA_BOOTSTRAP_SERVERS)"
+        return
+    started = time.monotonic()
+    with running_broker() as broker:
+        yield (
+            broker,
+            f"harness Kafka {KAFKA_VERSION} at {broker.plaintext}, started in {time.monotonic() - started:.1f} s",
+        )
+
+
+def worker_env(broker: KafkaBroker, airflow_home: str) -> dict[str, str]:
+    connection = {"conn_type": "kafka_producer", "host": broker.plaintext}
+    pythonpath = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
+    return {
+        **os.environ,
+        "PYTHONPATH": pythonpath,
+        "AIRFLOW_HOME": airflow_home,
+        "AIRFLOW_CONN_KAFKA_BENCH": json.dumps(connection),
+        "KAFKA_BOOTSTRAP_SERVERS": broker.plaintext,
+    }
+
+
+def run_case(python: Path | str, case: str, params: dict[str, Any], env: dict[str, str]) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        out = Path(tmp) / "result.json"
+        command = [str(python), str(CASES), case, json.dumps({**params, "out": str(out)})]
+        done = subprocess.run(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        if done.returncode != 0:
+            raise BenchError(f"benchmark {case!r} failed (exit {done.returncode}):\n{done.stderr[-5000:]}")
+        result = json.loads(out.read_text())
+    SAMPLES.setdefault(case, []).append(result)
+    return result
+
+
+def new_topic(broker: KafkaBroker, name: str) -> str:
+    topic = f"bench-{name}-{uuid.uuid4().hex[:8]}"
+    broker.create_topic(topic, partitions=PARTITIONS)
+    return topic
+
+
+def check_delivered(result: dict[str, Any], expected: int, what: str) -> None:
+    if result["delivered"] != expected:
+        raise BenchError(f"{what}: the topic holds {result['delivered']} messages, {expected} were sent")
+
+
+# --- the benchmarks ---------------------------------------------------------------------------------------------
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def bench_one(args: argparse.Namespace, broker: KafkaBroker, env: dict[str, str]) -> list[Row]:
+    """The target's case, then the same without idempotence: librdkafka's idempotent start-up waits a fixed
+    500 ms timer for its producer id, which hides everything else; without it the provider's own cost shows."""
+    rows = []
+    for label, properties, target in [
+        ("1 message: execute / bare script", None, "<= 1.10x"),
+        ("... the same, enable.idempotence=false", {"enable.idempotence": "false"}, ""),
+    ]:
+        topic = new_topic(broker, "one")
+        params = {"topic": topic, "reps": args.one_reps, "warmup": args.warmup, "properties": properties}
+        result = run_case(sys.executable, "one", params, env)
+        check_delivered(result, 2 * (args.one_reps + args.warmup), label)
+        ours, bare = median(result["seconds"]["ours"]), median(result["seconds"]["bare"])
+        ratio = ours / bare
+        detail = f"ours {ours * 1000:.1f} ms, bare {bare * 1000:.1f} ms (+{(ours - bare) * 1000:.1f} ms)"
+        rows.append(Row(label, ratio, "x", target, ratio <= 1.10 if target else None, detail))
+    return rows
+
+
+def bench_batch(args: argparse.Namespace, broker: KafkaBroker, env: dict[str, str]) -> list[Row]:
+    n = args.batch_messages
+    topic = new_topic(broker, "batch")
+    result = run_case(
+        sys.executable, "batch", {"topic": topic, "messages": n, "reps": args.batch_reps, "warmup": args.warmup}, env
+    )
+    check_delivered(result, 2 * n * (args.batch_reps + args.warmup), "batch")
+    ours, bare = n / median(result["seconds"]["ours"]), n / median(result["seconds"]["bare"])
+    detail = f"ours {ours:,.0f} msg/s, bare {bare:,.0f} msg/s"
+    return [Row(f"{n:,} x 100 B: throughput ours / bare", ours / bare, "x", ">= 0.90x", ours / bare >= 0.90, detail)]
+
+
+def bench_official(args: argparse.Namespace, broker: KafkaBroker, env: dict[str, str], python: Path) -> list[Row]:
+    n, n_sync = args.batch_messages, args.official_sync_messages or args.batch_messages
+    topic = new_topic(broker, "official")
+    params = {
+        "topic": topic,
+        "messages": n,
+        "reps": args.official_reps,
+        "sync_messages": n_sync,
+        "sync_reps": args.official_sync_reps,
+        "warmup": args.warmup,
+    }
+    result = run_case(python, "official", params, env)
+    expected = 3 * n * (args.official_reps + args.warmup) + n_sync * args.official_sync_reps
+    check_delivered(result, expected, "official")
+    seconds = result["seconds"]
+    ours, bare = n / median(seconds["ours"]), n / median(seconds["bare"])
+    rows = []
+    for name, label, count, expected_ratio in [
+        ("official_sync", "defaults (synchronous=True)", n_sync, 100),
+        ("official_async", "synchronous=False", n, 10),
+    ]:
+        theirs = count / median(seconds[name])
+        ratio = ours / theirs
+        detail = (
+            f"ours {ours:,.0f} msg/s, official {theirs:,.0f} msg/s ({count:,} messages); "
+            f"bare {bare:,.0f} msg/s = {bare / theirs:.2f}x official"
+        )
+        rows.append(
+            Row(f"ours / official, {label}", ratio, "x", f">= {expected_ratio}x", ratio >= expected_ratio, detail)
+        )
+    return rows
+
+
+def bench_import(args: argparse.Namespace, env: dict[str, str], python: Path | None) -> list[Row]:
+    modules = {"ours": OURS_MODULE} | ({"official": OFFICIAL_MODULE} if python else {})
+    samples: dict[str, list[dict[str, Any]]] = {name: [] for name in modules}
+    for _ in range(args.import_reps):
+        for name, module in modules.items():
+            samples[name].append(run_case(python or sys.executable, "import", {"module": module}, env))
+    ours = median([s["ms"] for s in samples["ours"]])
+    detail = f"median of {args.import_reps} fresh interpreters"
+    if python:
+        official = median([s["ms"] for s in samples["official"]])
+        detail = f"official adds {official:.1f} ms; {detail}"
+    loaded = sum(s["confluent_kafka_loaded"] for s in samples["ours"])
+    return [
+        Row("import ours after airflow.sdk: added", ours, "ms", "<= 5 ms", ours <= 5, detail),
+        Row("... confluent_kafka imported by ours", loaded, "runs", "0 runs", loaded == 0, "in sys.modules after it?"),
+    ]
+
+
+def bench_memory(args: argparse.Namespace, broker: KafkaBroker, env: dict[str, str]) -> list[Row]:
+    n = args.memory_messages
+    results = {}
+    for mode in ("ours", "bare"):
+        topic = new_topic(broker, f"memory-{mode}")
+        results[mode] = run_case(sys.executable, "memory", {"topic": topic, "messages": n, "mode": mode}, env)
+    growth = {mode: r["peak_after_mb"] - r["peak_before_mb"] for mode, r in results.items()}
+    rate = {mode: n / r["seconds"] for mode, r in results.items()}
+    peaks = {mode: f"peak RSS {r['peak_before_mb']:.0f} -> {r['peak_after_mb']:.0f} MB" for mode, r in results.items()}
+    return [
+        Row(
+            f"{n:,} messages, ours: peak RSS growth",
+            growth["ours"],
+            "MB",
+            "<= 64 MB",
+            growth["ours"] <= 64,
+            peaks["ours"],
+        ),
+        Row("... the same, bare confluent-kafka loop", growth["bare"], "MB", "", None, peaks["bare"]),
+        Row(
+            "... their throughput ours / bare",
+            rate["ours"] / rate["bare"],
+            "x",
+            "",
+            None,
+            f"ours {rate['ours']:,.0f} msg/s, bare {rate['bare']:,.0f} msg/s (one run each; start-up amortized)",
+        ),
+    ]
+
+
+# --- the report -------------------------------------------------------------------------------------------------
+
+
+def format_table(rows: list[Row]) -> str:
+    def measured(row: Row) -> str:
+        if row.unit == "x":
+            return f"{row.measured:.2f}x"
+        return f"{row.measured:.0f} {row.unit}" if row.unit == "runs" else f"{row.measured:.1f} {row.unit}"
+
+    table = [("benchmark", "measured", "target", "result", "detail")]
+    table += [(r.benchmark, measured(r), r.target, r.result, r.detail) for r in rows]
+    widths = [max(len(line[i]) for line in table) for i in range(4)]
+    lines = ["  ".join(line[i].ljust(widths[i]) for i in range(4)) + "  " + line[4] for line in table]
+    lines.insert(1, "-" * len(lines[0]))
+    return "\n".join(lines)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", default=",".join(BENCHMARKS), help="comma-separated: %(default)s")
+    parser.add_argument("--one-reps", type=int, default=20, help="1-message runs of each side (default %(default)s)")
+    parser.add_argument("--batch-messages", type=int, default=100_000, help="default %(default)s")
+    parser.add_argument("--batch-reps", type=int, default=15, help="default %(default)s")
+    parser.add_argument("--official-reps", type=int, default=5, help="default %(default)s")
+    parser.add_argument("--official-sync-reps", type=int, default=3, help="default %(default)s")
+    parser.add_argument("--official-sync-messages", type=int, default=0, help="default: --batch-messages")
+    parser.add_argument("--import-reps", type=int, default=15, help="default %(default)s")
+    parser.add_argument("--memory-messages", type=int, default=1_000_000, help="default %(default)s")
+    parser.add_argument("--warmup", type=int, default=1, help="uncounted rounds before each timed series")
+    parser.add_argument("--no-official", action="store_true", help="skip the official provider (and its venv)")
+    parser.add_argument("--setup-only", action="store_true", help="only create or update the bench venv")
+    parser.add_argument("--results", type=Path, default=RESULTS, help="JSON output (default %(default)s)")
+    args = parser.parse_args(argv)
+    args.only = set(args.only.split(","))
+    if args.only - set(BENCHMARKS):
+        parser.error(f"unknown benchmark(s) {sorted(args.only - set(BENCHMARKS))}; choose from {BENCHMARKS}")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    wants_official = not args.no_official and bool(args.only & {"official", "import"})
+    python = ensure_bench_venv() if wants_official or args.setup_only else None
+    if args.setup_only:
+        return 0
+    started = time.monotonic()
+    rows: list[Row] = []
+    failed = []
+    with bench_broker() as (broker, origin), tempfile.TemporaryDirectory(prefix="bench-airflow-") as airflow_home:
+        print(f"broker: {origin}")
+        env = worker_env(broker, airflow_home)
+        benchmarks: dict[str, Callable[[], list[Row]]] = {
+            "one": lambda: bench_one(args, broker, env),
+            "batch": lambda: bench_batch(args, broker, env),
+            "official": lambda: bench_official(args, broker, env, python) if python else [],
+            "import": lambda: bench_import(args, env, python),
+            "memory": lambda: bench_memory(args, broker, env),
+        }
+        for name, bench in benchmarks.items():
+            if name in args.only:
+                try:
+                    rows += bench()
+                except BenchError as error:  # report it, and go on with the others
+                    print(error, file=sys.stderr)
+                    failed.append(name)
+    print(format_table(rows))
+    import confluent_kafka
+
+    report = {
+        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "seconds": round(time.monotonic() - started, 1),
+        "broker": origin,
+        "python": platform.python_version(),
+        "confluent_kafka": confluent_kafka.version(),
+        "librdkafka": confluent_kafka.libversion()[0],
+        "official_provider": SAMPLES.get("official", [{}])[0].get("official_version"),
+        "failed": failed,
+        "params": {
+            key: sorted(value) if isinstance(value, set) else str(value) if isinstance(value, Path) else value
+            for key, value in vars(args).items()
+        },
+        "rows": [asdict(row) | {"result": row.result} for row in rows],
+        "samples": SAMPLES,
+    }
+    args.results.parent.mkdir(parents=True, exist_ok=True)
+    args.results.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"results: {args.results} ({report['seconds']} s)")
+    if failed:
+        print(f"FAILED: {', '.join(failed)} (see above)", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
