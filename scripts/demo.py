@@ -74,7 +74,8 @@ def main() -> int:
     ensure_topic(security)
     with tempfile.TemporaryDirectory(prefix="kafka-connector-demo-") as home:
         airflow = AirflowHome(Path(home), {"kafka_producer_default": connection})
-        print(f"Running DAG {DAG_ID} with `airflow dags test` against {connection['host']} ...", flush=True)
+        security = f"SASL_SSL as user {connection['login']!r}" if connection.get("login") else "PLAINTEXT"
+        print(f"Running {DAG_ID} with `airflow dags test` against {connection['host']} ({security})", flush=True)
         run = airflow.test_dag(DAG_ID, {"topic": TOPIC})
         if run.state != "success":
             print(run.output[-6000:])
