@@ -54,7 +54,7 @@ def extra_properties(extra: Mapping[str, Any]) -> dict[str, Any]:
     its text, or null) whose keys are properties too. A name given in both places is an error.
     """
     properties = {name: value for name, value in extra.items() if name != ADDITIONAL_PROPERTIES_FIELD}
-    nested = _field_value(extra.get(ADDITIONAL_PROPERTIES_FIELD))
+    nested = json_object(extra.get(ADDITIONAL_PROPERTIES_FIELD), repr(ADDITIONAL_PROPERTIES_FIELD))
     twice = sorted(properties.keys() & nested.keys())
     if twice:
         raise ProducerConfigError(
@@ -64,7 +64,8 @@ def extra_properties(extra: Mapping[str, Any]) -> dict[str, Any]:
     return {**properties, **nested}
 
 
-def _field_value(value: Any) -> Mapping[str, Any]:
+def json_object(value: Any, what: str) -> Mapping[str, Any]:
+    """A JSON object given as a mapping or as JSON text; None or blank text is an empty one."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return {}
     if isinstance(value, str):
@@ -72,12 +73,11 @@ def _field_value(value: Any) -> Mapping[str, Any]:
             value = json.loads(value)
         except json.JSONDecodeError as error:
             raise ProducerConfigError(
-                f"{ADDITIONAL_PROPERTIES_FIELD!r} must be a JSON object such as {ADDITIONAL_PROPERTIES_EXAMPLE}; "
+                f"{what} must be a JSON object such as {ADDITIONAL_PROPERTIES_EXAMPLE}; "
                 f"it is not valid JSON ({error.msg} at line {error.lineno} column {error.colno})."
             ) from None
     if not isinstance(value, Mapping):
         raise ProducerConfigError(
-            f"{ADDITIONAL_PROPERTIES_FIELD!r} must be a JSON object such as {ADDITIONAL_PROPERTIES_EXAMPLE}, "
-            f"not a JSON {type(value).__name__}."
+            f"{what} must be a JSON object such as {ADDITIONAL_PROPERTIES_EXAMPLE}, not a JSON {type(value).__name__}."
         )
     return value

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -12,10 +11,9 @@ from airflow.sdk.log import mask_secret
 from airflow_provider_kafka_connector.config import (
     ConnectionSettings,
     ProducerConfig,
-    ProducerConfigError,
     build_producer_config,
 )
-from airflow_provider_kafka_connector.connection_form import extra_properties
+from airflow_provider_kafka_connector.connection_form import extra_properties, json_object
 from airflow_provider_kafka_connector.redaction import RedactedDict, secret_values
 
 if TYPE_CHECKING:
@@ -95,24 +93,7 @@ class KafkaProducerHook(BaseHook):
         return check_connection(config)
 
     def _connection_properties(self, extra: str | Mapping[str, Any] | None) -> Mapping[str, Any]:
-        if not extra:
-            return {}
-        if isinstance(extra, Mapping):
-            return extra_properties(extra)
-        try:
-            properties = json.loads(extra)
-        except json.JSONDecodeError as error:
-            raise ProducerConfigError(
-                f"The extra field of connection {self.kafka_conn_id!r} must be a JSON object of additional "
-                f'properties, such as {{"client.id": "my-client"}}; it is not valid JSON ({error.msg} at '
-                f"line {error.lineno} column {error.colno})."
-            ) from None
-        if not isinstance(properties, Mapping):
-            raise ProducerConfigError(
-                f"The extra field of connection {self.kafka_conn_id!r} must be a JSON object of additional "
-                f"properties, not a JSON {type(properties).__name__}."
-            )
-        return extra_properties(properties)
+        return extra_properties(json_object(extra, f"The extra field of connection {self.kafka_conn_id!r}"))
 
 
 def hide_secrets(properties: Mapping[str, Any] | None) -> RedactedDict | None:
