@@ -69,6 +69,7 @@ def _check(config: dict[str, str], secrets: list[str], timeout: float) -> tuple[
     from confluent_kafka import KafkaError, KafkaException, Producer
 
     from airflow_provider_kafka_connector.errors import explain_config_error
+    from airflow_provider_kafka_connector.producer import release
 
     watch = _Watch(config, secrets)
     try:
@@ -98,11 +99,7 @@ def _check(config: dict[str, str], secrets: list[str], timeout: float) -> tuple[
             if watch.cause is None:
                 return True, _success(metadata, config)
     finally:
-        producer.purge()
-        producer.flush(0)
-        close = getattr(producer, "close", None)
-        if close is not None:
-            close()
+        release(producer)
 
 
 def _security(config: Mapping[str, str]) -> str:

@@ -98,6 +98,15 @@ class DeliveryTally:
         }
 
 
+def release(producer: Producer) -> None:
+    """Drop what is still queued and free the client at once (older confluent-kafka has no close())."""
+    producer.purge()
+    producer.flush(0)
+    close = getattr(producer, "close", None)
+    if close is not None:
+        close()
+
+
 class LibrdkafkaLog:
     """Routes librdkafka's log lines to Python logging, once per cause, with secrets removed."""
 
@@ -188,11 +197,8 @@ class KafkaProducer:
     def close(self) -> None:
         """Drop anything still queued (its task has failed already) and release the client."""
         producer = self.__dict__.pop("_producer", None)
-        if producer is None:
-            return
-        producer.purge()
-        producer.flush(0)
-        producer.close()
+        if producer is not None:
+            release(producer)
 
     def _produce(
         self,
