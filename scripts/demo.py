@@ -70,8 +70,8 @@ def consumed_record(config: dict[str, str], response: dict) -> dict:
 
 def main() -> int:
     connection = connection_from_env()
-    security = client_security_config(connection)
-    ensure_topic(security)
+    client_config = client_security_config(connection)
+    ensure_topic(client_config)
     with tempfile.TemporaryDirectory(prefix="kafka-connector-demo-") as home:
         airflow = AirflowHome(Path(home), {"kafka_producer_default": connection})
         security = f"SASL_SSL as user {connection['login']!r}" if connection.get("login") else "PLAINTEXT"
@@ -86,7 +86,7 @@ def main() -> int:
     print("XCom 'response' of publish_order:")
     print("  " + json.dumps(response))
     print("The record as a consumer reads it at that partition and offset:")
-    print("  " + json.dumps(consumed_record(security, response), ensure_ascii=False))
+    print("  " + json.dumps(consumed_record(client_config, response), ensure_ascii=False))
     return 0
 
 
