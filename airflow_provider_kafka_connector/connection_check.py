@@ -2,14 +2,13 @@
 
 It uses a confluent-kafka Producer built from the exact configuration a task would use and asks the brokers for
 cluster metadata. librdkafka retries a refused password or an untrusted certificate until its own timeouts, and
-reports them only to the error callback or its log, so the check watches both, as a task does, and answers within
-seconds with the same explanation a task would fail with. Every message it returns has the secrets removed.
+reports them only to the error callback or its log, so the check watches both through the ClientWatch a task uses,
+and answers within seconds with the same explanation a task would fail with. Every message it returns has the
+secrets removed.
 """
 
 from __future__ import annotations
 
-import logging
-import re
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -21,37 +20,6 @@ CHECK_TIMEOUT_SECONDS = 10.0
 _METADATA_SLICE_SECONDS = 0.5
 # Once every broker has been down (refused, unresolved) for this long, waiting longer will not help.
 _ALL_DOWN_GIVE_UP_SECONDS = 3.0
-
-log = logging.getLogger(__name__)
-
-
-class _Watch:
-    """librdkafka's error callbacks and log lines: the first unrecoverable cause, and the last connection failure."""
-
-    def __init__(self, config: Mapping[str, str], secrets: list[str]) -> None:
-        from airflow_provider_kafka_connector.errors import ClientErrorWatch
-
-        self._errors = ClientErrorWatch(config)
-        self._secrets = secrets
-        self.cause: str | None = None
-        self.all_brokers_down = False
-        self.last_failure: str | None = None
-
-    def error(self, error: Any) -> None:
-        from confluent_kafka import KafkaError
-
-        if error.code() == KafkaError._ALL_BROKERS_DOWN:
-            self.all_brokers_down = True
-        else:
-            self.last_failure = error.str()
-        self.cause = self.cause or self._errors.unrecoverable(error)
-
-    def log(self, level: int, fmt: str, *args: Any) -> None:
-        line = scrub(fmt % args, self._secrets)
-        log.debug("librdkafka: %s", line)
-        if len(args) == 3 and args[0] == "FAIL":
-            self.last_failure = re.sub(r"^\[thrd:[^]]*\]:\s*", "", str(args[2]))
-            self.cause = self.cause or self._errors.unrecoverable_log_line(str(args[2]))
 
 
 def check_connection(config: Mapping[str, str], timeout: float = CHECK_TIMEOUT_SECONDS) -> tuple[bool, str]:
@@ -68,10 +36,12 @@ def check_connection(config: Mapping[str, str], timeout: float = CHECK_TIMEOUT_S
 def _check(config: dict[str, str], secrets: list[str], timeout: float) -> tuple[bool, str]:
     from confluent_kafka import KafkaError, KafkaException, Producer
 
+    from airflow_provider_kafka_connector.client_watch import ClientWatch
     from airflow_provider_kafka_connector.errors import explain_config_error
     from airflow_provider_kafka_connector.producer import release
 
-    watch = _Watch(config, secrets)
+    # The same watch as a task's producer, so both see a failure alike and explain it in the same words.
+    watch = ClientWatch(config, secrets)
     try:
         producer = Producer({**config, "error_cb": watch.error, "logger": watch})
     except KafkaException as error:

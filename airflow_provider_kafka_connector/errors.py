@@ -1,4 +1,9 @@
-"""What a failed send tells the user: the cause in Kafka's words, and what to change."""
+"""What a failed send tells the user: the cause in Kafka's words, and what to change.
+
+The classification of librdkafka's errors lives here; client_watch.ClientWatch feeds it what the error callback
+and the log report, for a task's producer and the Connections UI's Test alike. The exception classes live in
+exceptions.py (no confluent_kafka import) and are re-exported here.
+"""
 
 from __future__ import annotations
 
@@ -7,40 +12,22 @@ from collections.abc import Mapping
 
 from confluent_kafka import KafkaError
 
+from airflow_provider_kafka_connector.exceptions import (
+    KafkaConfigurationError,
+    KafkaConnectorError,
+    KafkaDeliveryError,
+)
 from airflow_provider_kafka_connector.java_properties import LIBRDKAFKA_ALIASES, unknown_property_message
 
-
-class KafkaDeliveryError(RuntimeError):
-    """A message was not acknowledged by the broker."""
-
-
-# A plaintext client at a TLS listener sees the connection closed while asking for API versions; once could be
-# a broker going down, repeatedly is the listener refusing the protocol.
-_PLAINTEXT_AT_TLS_SIGN = "in state APIVERSION_QUERY"
-_PLAINTEXT_AT_TLS_REPEATS = 3
-
-
-class ClientErrorWatch:
-    """Reads librdkafka's error callbacks and log lines and tells when retrying cannot succeed."""
-
-    def __init__(self, config: Mapping[str, str]) -> None:
-        self._config = config
-        self._closed_during_handshake = 0
-        self.last_error: KafkaError | None = None
-
-    def unrecoverable(self, error: KafkaError) -> str | None:
-        """The explanation of an error that retrying cannot mend, or None for one that may pass."""
-        self.last_error = error
-        return unrecoverable_client_error(error, self._config)
-
-    def unrecoverable_log_line(self, line: str) -> str | None:
-        """The same for a log line: some connection failures reach only the log."""
-        if _PLAINTEXT_AT_TLS_SIGN not in line:
-            return None
-        self._closed_during_handshake += 1
-        if self._closed_during_handshake < _PLAINTEXT_AT_TLS_REPEATS:
-            return None
-        return _protocol_mismatch(self._config, line.rsplit(": ", 2)[-1])
+__all__ = [
+    "KafkaConfigurationError",
+    "KafkaConnectorError",
+    "KafkaDeliveryError",
+    "explain_config_error",
+    "explain_delivery_error",
+    "protocol_mismatch",
+    "unrecoverable_client_error",
+]
 
 
 def explain_config_error(reason: str) -> str:
@@ -53,7 +40,8 @@ def explain_config_error(reason: str) -> str:
     return f"Invalid producer configuration: {reason}{also}. Check the additional properties."
 
 
-def _protocol_mismatch(config: Mapping[str, str], reason: str) -> str:
+def protocol_mismatch(config: Mapping[str, str], reason: str) -> str:
+    """The client's security.protocol is not the listener's."""
     return (
         f"The broker at {config.get('bootstrap.servers')} does not speak "
         f"{config.get('security.protocol', 'PLAINTEXT')} on that port: {reason}. Set 'security.protocol' "
@@ -78,13 +66,14 @@ def unrecoverable_client_error(error: KafkaError, config: Mapping[str, str]) -> 
             "give that CA's PEM file as the additional property 'ssl.ca.location'."
         )
     if "security.protocol" in reason or "PLAINTEXT broker listener" in reason or "wrong version number" in reason:
-        return _protocol_mismatch(config, reason)
+        return protocol_mismatch(config, reason)
     if error.fatal():
         return f"The Kafka producer hit a fatal error: {reason}."
     return None
 
 
 def explain_delivery_error(error: KafkaError, topic: str, config: Mapping[str, str], last_client_error: str) -> str:
+    """A delivery report's or a refused produce()'s error, with what to change."""
     code = error.code()
     servers = config.get("bootstrap.servers")
     if code in (KafkaError.UNKNOWN_TOPIC_OR_PART, KafkaError._UNKNOWN_TOPIC):

@@ -22,13 +22,15 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from airflow_provider_kafka_connector.exceptions import KafkaConfigurationError
+
 log = logging.getLogger(__name__)
 
 LIBRDKAFKA_CONFIGURATION_URL = "https://github.com/confluentinc/librdkafka/blob/master/CONFIGURATION.md"
 
 
-class ProducerConfigError(ValueError):
-    """The connection or the additional properties cannot make a producer configuration."""
+class ProducerConfigError(KafkaConfigurationError):
+    """The connection or the additional properties cannot make a producer configuration (still a ValueError)."""
 
 
 Setting = tuple[str, str]
@@ -249,7 +251,7 @@ def _list_items(name: str, value: Any) -> list[str]:
 # Translations: sasl.jaas.config
 
 
-class JaasSyntaxError(ValueError):
+class JaasSyntaxError(KafkaConfigurationError):
     """A JAAS line that cannot be read; the message never quotes the line."""
 
 

@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_kafka_connector.exceptions import KafkaAssetURIError
+
 if TYPE_CHECKING:
     from urllib.parse import SplitResult
 
@@ -28,7 +30,7 @@ def first_bootstrap_server(bootstrap_servers: str) -> str:
     """The first server of a comma-separated list, without a ``PLAINTEXT://``-style listener prefix."""
     servers = [server.strip() for server in bootstrap_servers.split(",") if server.strip()]
     if not servers:
-        raise ValueError("No bootstrap server to name the topic's asset by.")
+        raise KafkaAssetURIError("No bootstrap server to name the topic's asset by.")
     server = servers[0]
     return server.split("://", 1)[1] if "://" in server else server
 
@@ -36,7 +38,7 @@ def first_bootstrap_server(bootstrap_servers: str) -> str:
 def topic_uri(bootstrap_servers: str, topic: str) -> str:
     """``kafka://<first bootstrap server>/<topic>``, the asset URI of a topic."""
     if not topic:
-        raise ValueError("No topic to name the asset by.")
+        raise KafkaAssetURIError("No topic to name the asset by.")
     return f"{SCHEME}://{first_bootstrap_server(bootstrap_servers)}/{topic}"
 
 
@@ -50,11 +52,14 @@ def topic_asset(bootstrap_servers: str, topic: str, extra: Mapping[str, Any] | N
 
 
 def sanitize_uri(uri: SplitResult) -> SplitResult:
-    """Airflow's check of a ``kafka://`` asset URI: it needs a bootstrap server and a topic."""
+    """Airflow's check of a ``kafka://`` asset URI: it needs a bootstrap server and a topic.
+
+    Airflow expects a ValueError from a normalizer for a URI it cannot accept; KafkaAssetURIError is one.
+    """
     if not uri.netloc:
-        raise ValueError("A kafka:// asset URI names a bootstrap server: kafka://<host:port>/<topic>")
+        raise KafkaAssetURIError("A kafka:// asset URI names a bootstrap server: kafka://<host:port>/<topic>")
     if not uri.path or uri.path == "/":
-        raise ValueError("A kafka:// asset URI names a topic: kafka://<host:port>/<topic>")
+        raise KafkaAssetURIError("A kafka:// asset URI names a topic: kafka://<host:port>/<topic>")
     return uri
 
 

@@ -8,21 +8,17 @@ only the error callback, so every wait also watches that callback.
 from __future__ import annotations
 
 import logging
-import re
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
+from airflow_provider_kafka_connector.client_watch import ClientWatch
 from airflow_provider_kafka_connector.config import delivery_timeout_seconds
-from airflow_provider_kafka_connector.errors import (
-    ClientErrorWatch,
-    KafkaDeliveryError,
-    explain_config_error,
-    explain_delivery_error,
-)
+from airflow_provider_kafka_connector.errors import explain_config_error, explain_delivery_error
+from airflow_provider_kafka_connector.exceptions import KafkaConfigurationError, KafkaDeliveryError
 from airflow_provider_kafka_connector.redaction import scrub
 from airflow_provider_kafka_connector.serialization import ANY_PARTITION, Record, SerializedHeaders
 
@@ -107,23 +103,6 @@ def release(producer: Producer) -> None:
         close()
 
 
-class LibrdkafkaLog:
-    """Routes librdkafka's log lines to Python logging, once per cause, with secrets removed."""
-
-    def __init__(self, secrets: Iterable[str], on_line: Callable[[str], None]) -> None:
-        self._secrets = list(secrets)
-        self._on_line = on_line
-        self._seen: set[str] = set()
-
-    def log(self, level: int, fmt: str, *args: Any) -> None:
-        line = scrub(fmt % args, self._secrets)
-        self._on_line(line)
-        cause = re.sub(r"\d+", "N", line)  # the same failure repeats with other timings and counters
-        if cause not in self._seen:
-            self._seen.add(cause)
-            log.log(level, "librdkafka: %s", line)
-
-
 class KafkaProducer:
     """Owns one confluent-kafka producer; use it as a context manager so it is always released."""
 
@@ -131,14 +110,12 @@ class KafkaProducer:
         self._config = dict(config)
         self._secrets = list(secrets)
         self._delivery_timeout = delivery_timeout_seconds(config)
-        self._client_errors = ClientErrorWatch(self._config)
-        self._unrecoverable: str | None = None
+        # The same watch as the Connections UI's Test: error callback and log, secrets removed, each cause logged once.
+        self._watch = ClientWatch(self._config, self._secrets)
         try:
-            self._producer = Producer(
-                {**config, "error_cb": self._on_client_error, "logger": LibrdkafkaLog(self._secrets, self._on_log_line)}
-            )
+            self._producer = Producer({**config, "error_cb": self._watch.error, "logger": self._watch})
         except KafkaException as error:
-            raise ValueError(self._scrub(explain_config_error(error.args[0].str()))) from None
+            raise KafkaConfigurationError(self._scrub(explain_config_error(error.args[0].str()))) from None
 
     @property
     def bootstrap_servers(self) -> str:
@@ -242,25 +219,15 @@ class KafkaProducer:
         self._raise_if_unrecoverable()
 
     def _raise_if_unrecoverable(self) -> None:
-        if self._unrecoverable is not None:
-            raise KafkaDeliveryError(self._unrecoverable)
-
-    def _on_client_error(self, error: KafkaError) -> None:
-        self._note_unrecoverable(self._client_errors.unrecoverable(error))
-
-    def _on_log_line(self, line: str) -> None:
-        self._note_unrecoverable(self._client_errors.unrecoverable_log_line(line))
-
-    def _note_unrecoverable(self, reason: str | None) -> None:
-        if reason and self._unrecoverable is None:
-            self._unrecoverable = self._scrub(reason)
+        if self._watch.cause is not None:
+            raise KafkaDeliveryError(self._watch.cause)
 
     def _explain_delivery(self, error: KafkaError, topic: str) -> str:
         return self._scrub(explain_delivery_error(error, topic, self._config, self._last_error_note()))
 
     def _last_error_note(self) -> str:
-        last = self._client_errors.last_error
-        return "" if last is None else f"; the last client error was: {last.str()}"
+        last = self._watch.last_error
+        return "" if last is None else f"; the last client error was: {self._scrub(last.str())}"
 
     def _scrub(self, text: str) -> str:
         return scrub(text, self._secrets)

@@ -6,6 +6,8 @@ import json
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+from airflow_provider_kafka_connector.exceptions import MessageSerializationError  # also importable from here
+
 Headers = Mapping[str, Any] | Iterable[tuple[str, Any]]
 SerializedHeaders = list[tuple[str, bytes | None]]
 # librdkafka's "no partition given": the partitioner chooses.
@@ -14,10 +16,6 @@ ANY_PARTITION = -1
 Record = tuple[bytes | None, bytes | None, SerializedHeaders | None, int]
 
 _MESSAGE_FIELDS = frozenset({"key", "value", "headers", "partition"})
-
-
-class MessageSerializationError(TypeError):
-    """A key, value or header cannot be turned into bytes."""
 
 
 def serialize_payload(payload: Any, field: str) -> bytes | None:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
+from airflow_provider_kafka_connector.exceptions import KafkaConfigurationError
 from airflow_provider_kafka_connector.hooks.kafka_producer import KafkaProducerHook, hide_secrets
 from airflow_provider_kafka_connector.lineage import openlineage_facets, outlet_alias, report_topic
 from airflow_provider_kafka_connector.serialization import (
@@ -63,7 +64,9 @@ class KafkaProducerOperator(BaseOperator):
     ) -> None:
         super().__init__(**kwargs)
         if messages is not None and any(field is not None for field in (key, value, headers, partition)):
-            raise ValueError("Give either messages, or key/value/headers/partition for a single message, not both.")
+            raise KafkaConfigurationError(
+                "Give either messages, or key/value/headers/partition for a single message, not both."
+            )
         self.topic = topic
         self.key = key
         self.value = value

@@ -1,0 +1,50 @@
+"""Every error this provider raises, under one base a DAG can catch: ``KafkaConnectorError``.
+
+::
+
+    KafkaConnectorError
+    ├── KafkaConfigurationError       the connection, the additional properties or the task's arguments are refused
+    │   ├── ProducerConfigError       (java_properties) the producer configuration cannot be built
+    │   ├── JaasSyntaxError           (java_properties) a sasl.jaas.config line that cannot be read
+    │   └── KafkaAssetURIError        (lineage) a kafka:// asset URI without server or topic
+    ├── MessageSerializationError     a key, value or header cannot be turned into bytes
+    └── KafkaDeliveryError            a message was not acknowledged by the broker
+
+Backward compatibility: before this hierarchy, a refused configuration was a ``ValueError``, a value that cannot
+be serialized a ``TypeError`` and an unacknowledged message a ``RuntimeError``. Each class keeps that built-in
+base too, so ``except ValueError`` in an existing DAG still works. For ``KafkaAssetURIError`` it is also a
+contract: Airflow's asset URI normalizer (``Asset.normalized_uri``) only treats a ``ValueError`` as "not a valid
+URI of this scheme".
+
+Pure Python: importing this module imports neither Airflow nor confluent_kafka.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "KafkaAssetURIError",
+    "KafkaConfigurationError",
+    "KafkaConnectorError",
+    "KafkaDeliveryError",
+    "MessageSerializationError",
+]
+
+
+class KafkaConnectorError(Exception):
+    """The base of every error the Kafka producer connector raises."""
+
+
+class KafkaConfigurationError(KafkaConnectorError, ValueError):
+    """The connection, the additional properties or the operator's arguments are refused; nothing was sent."""
+
+
+class KafkaAssetURIError(KafkaConfigurationError):
+    """A topic's asset cannot be named: no bootstrap server or no topic."""
+
+
+class MessageSerializationError(KafkaConnectorError, TypeError):
+    """A key, value or header cannot be turned into bytes."""
+
+
+class KafkaDeliveryError(KafkaConnectorError, RuntimeError):
+    """A message was not acknowledged by the broker."""

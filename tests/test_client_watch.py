@@ -1,0 +1,208 @@
+"""The one watch of librdkafka, replayed on what a real broker made librdkafka report (no broker needed).
+
+tests/data/librdkafka/recorded.json holds, per scenario, the producer configuration and every error callback,
+log line and delivery report librdkafka gave; tests/data/librdkafka/record.py records them again.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import pytest
+from confluent_kafka import KafkaError
+
+from airflow_provider_kafka_connector.client_watch import ClientWatch, cause_of
+from airflow_provider_kafka_connector.redaction import secret_values
+
+RECORDED = json.loads((Path(__file__).parent / "data" / "librdkafka" / "recorded.json").read_text(encoding="utf-8"))
+WRONG_PASSWORD = "Wrong-Pass-4711"
+
+
+def recorded(name: str) -> dict[str, Any]:
+    return RECORDED["runs"][name]
+
+
+def kafka_error(event: dict[str, Any]) -> KafkaError:
+    return KafkaError(getattr(KafkaError, event["code"]), event["str"], fatal=event["fatal"])
+
+
+def replay(name: str, secrets: list[str] | None = None) -> tuple[ClientWatch, int | None]:
+    """Give a recorded run's callbacks to a new watch, as librdkafka did; also the index of the event that
+    gave the watch its unrecoverable cause (None if none did)."""
+    run = recorded(name)
+    watch = ClientWatch(run["config"], secret_values(run["config"]) if secrets is None else secrets)
+    at = None
+    for index, event in enumerate(run["events"]):
+        if event["kind"] == "log":
+            watch.log(event["level"], event["fmt"], *event["args"])
+        elif event["kind"] == "error":
+            watch.error(kafka_error(event))
+        if watch.cause is not None and at is None:
+            at = index
+    return watch, at
+
+
+def servers(name: str) -> str:
+    return recorded(name)["config"]["bootstrap.servers"]
+
+
+def test_the_recording_has_every_scenario():
+    assert {
+        "plain_wrong_password",
+        "scram_wrong_password",
+        "untrusted_ca",
+        "plaintext_client_at_sasl_ssl_listener",
+        "sasl_ssl_client_at_plaintext_listener",
+        "unreachable_port",
+        "closed_once_in_apiversion_query_then_delivered",
+    } <= RECORDED["runs"].keys()
+
+
+@pytest.mark.parametrize(
+    "name, user, mechanism, reason",
+    [
+        ("plain_wrong_password", "plain-user", "PLAIN", "Authentication failed: Invalid username or password"),
+        ("scram_wrong_password", "scram-user", "SCRAM-SHA-256", "due to invalid credentials with SASL mechanism"),
+    ],
+)
+def test_wrong_password_is_an_authentication_failure_at_the_first_error(name, user, mechanism, reason):
+    watch, at = replay(name)
+    assert watch.cause is not None
+    assert watch.cause.startswith(
+        f"Authentication failed for user {user!r} with mechanism {mechanism} at {servers(name)}: "
+        f"sasl_ssl://{servers(name)}/bootstrap: SASL authentication error: "
+    )
+    assert reason in watch.cause
+    assert "Check the connection's username and password" in watch.cause
+    assert recorded(name)["events"][at]["code"] == "_AUTHENTICATION"  # the first error callback decides
+    assert WRONG_PASSWORD not in watch.cause
+
+
+def test_untrusted_certificate_is_a_tls_failure_pointing_to_ssl_ca_location():
+    watch, at = replay("untrusted_ca")
+    assert watch.cause is not None
+    assert watch.cause.startswith(f"TLS connection to {servers('untrusted_ca')} failed: ")
+    assert "certificate verify failed" in watch.cause
+    assert "give that CA's PEM file as the additional property 'ssl.ca.location'" in watch.cause
+    assert recorded("untrusted_ca")["events"][at]["code"] == "_SSL"
+
+
+def test_plaintext_client_at_a_tls_listener_is_a_protocol_mismatch_at_the_third_closed_handshake():
+    name = "plaintext_client_at_sasl_ssl_listener"
+    watch, at = replay(name)
+    assert watch.cause is not None
+    assert watch.cause.startswith(
+        f"The broker at {servers(name)} does not speak PLAINTEXT on that port: receive 0 after POLLIN (after "
+    )
+    assert "Set 'security.protocol' (PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL)" in watch.cause
+    # It reaches only the log: no error callback names it, and one closed connection is not yet a mismatch.
+    events = recorded(name)["events"][: at + 1]
+    closed = [e for e in events if e["kind"] == "log" and "in state APIVERSION_QUERY" in e["args"][2]]
+    assert len(closed) == 3
+    assert events[at] is closed[-1]
+
+
+def test_a_connection_closed_once_while_asking_for_api_versions_is_no_protocol_mismatch():
+    # Recorded through a proxy that closed the first connection in APIVERSION_QUERY; the message was then delivered.
+    name = "closed_once_in_apiversion_query_then_delivered"
+    events = recorded(name)["events"]
+    assert sum("in state APIVERSION_QUERY" in " ".join(e.get("args", [])) for e in events) == 1
+    assert events[-1]["kind"] == "delivery" and events[-1]["code"] is None
+    watch, _ = replay(name)
+    assert watch.cause is None
+    assert "in state APIVERSION_QUERY" in watch.last_failure
+
+
+def test_two_closed_handshakes_are_not_yet_a_protocol_mismatch():
+    run = recorded("plaintext_client_at_sasl_ssl_listener")
+    closed = [e for e in run["events"] if e["kind"] == "log" and "APIVERSION_QUERY" in e["args"][2]]
+    watch = ClientWatch(run["config"])
+    for event in closed[:2]:
+        watch.log(event["level"], event["fmt"], *event["args"])
+    assert watch.cause is None
+    watch.log(closed[2]["level"], closed[2]["fmt"], *closed[2]["args"])
+    assert watch.cause is not None
+
+
+def test_sasl_ssl_client_at_a_plaintext_listener_is_a_protocol_mismatch():
+    name = "sasl_ssl_client_at_plaintext_listener"
+    watch, at = replay(name)
+    assert watch.cause is not None
+    assert watch.cause.startswith(f"The broker at {servers(name)} does not speak SASL_SSL on that port: ")
+    assert "connecting to a PLAINTEXT broker listener?" in watch.cause
+    assert "a connection with a username and password uses SASL_SSL" in watch.cause
+    assert recorded(name)["events"][at]["code"] == "_TRANSPORT"
+
+
+def test_unreachable_port_is_no_unrecoverable_cause_but_all_brokers_down_with_the_last_failure():
+    watch, _ = replay("unreachable_port")
+    assert watch.cause is None
+    assert watch.all_brokers_down
+    assert watch.last_failure.startswith(f"{servers('unreachable_port')}/bootstrap: Connect to ipv4#")
+    assert "Connection refused" in watch.last_failure
+    assert watch.last_error is not None and "Connection refused" in watch.last_error.str()
+
+
+def test_last_failure_from_the_log_drops_the_thread_prefix():
+    watch, _ = replay("closed_once_in_apiversion_query_then_delivered")
+    assert watch.last_failure.startswith(f"{servers('closed_once_in_apiversion_query_then_delivered')}/bootstrap: ")
+    assert "[thrd:" not in watch.last_failure
+
+
+@pytest.mark.parametrize("fatal", [True, False])
+def test_a_fatal_error_is_unrecoverable_and_the_same_error_not_fatal_is_not(fatal):
+    watch = ClientWatch(recorded("unreachable_port")["config"])
+    watch.error(KafkaError(KafkaError.INVALID_PRODUCER_EPOCH, "Producer fenced by a newer instance", fatal=fatal))
+    if fatal:
+        assert watch.cause == "The Kafka producer hit a fatal error: Producer fenced by a newer instance."
+    else:
+        assert watch.cause is None
+
+
+def test_the_first_cause_is_kept():
+    watch, _ = replay("plain_wrong_password")
+    first = watch.cause
+    watch.error(KafkaError(KafkaError._FATAL, "later", fatal=True))
+    assert watch.cause == first
+
+
+@pytest.mark.parametrize(
+    "name, repeated",
+    [
+        ("unreachable_port", "Connection refused"),
+        ("plain_wrong_password", "Invalid username or password"),
+        ("plaintext_client_at_sasl_ssl_listener", "APIVERSION_QUERY"),
+        ("sasl_ssl_client_at_plaintext_listener", "PLAINTEXT broker listener?"),
+    ],
+)
+def test_each_cause_is_logged_exactly_once(name, repeated, caplog):
+    caplog.set_level(logging.DEBUG, logger="airflow_provider_kafka_connector")
+    replay(name)
+    lines = [e for e in recorded(name)["events"] if e["kind"] == "log" and repeated in e["args"][2]]
+    assert len(lines) >= 3  # librdkafka repeated it ...
+    logged = [r for r in caplog.records if repeated in r.getMessage()]
+    assert len(logged) == 1, [r.getMessage() for r in logged]  # ... the log shows it once
+    assert logged[0].levelno == lines[0]["level"]
+    assert logged[0].getMessage().startswith("librdkafka: FAIL [rdkafka#producer-")
+
+
+def test_a_suppressed_repeat_is_the_same_cause():
+    # librdkafka appends the count of identical errors it suppressed to a repeated failure.
+    [line] = {e["args"][2] for e in recorded("unreachable_port")["events"][:1]}
+    repeat = line.replace("in state CONNECT)", "in state CONNECT, 4 identical error(s) suppressed)")
+    assert repeat != line
+    assert cause_of(repeat) == cause_of(line)
+    assert cause_of(line) != cause_of(line.replace("Connection refused", "Connection timed out"))
+
+
+def test_secrets_never_reach_the_cause_the_failure_or_the_log(caplog):
+    caplog.set_level(logging.DEBUG, logger="airflow_provider_kafka_connector")
+    secret = "Invalid username or password"  # pretend a secret shows up in what librdkafka says
+    watch, _ = replay("plain_wrong_password", secrets=[secret, "plain-user"])
+    assert watch.cause is not None
+    for text in (watch.cause, watch.last_failure, caplog.text):
+        assert secret not in text and "plain-user" not in text
+        assert "***" in text
