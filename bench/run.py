@@ -1,6 +1,6 @@
 """The benchmarks of issue 7, against one real Kafka broker, with ratios measured side by side in one run.
 
-    cd /work/main && PYTHONPATH=. .venv/bin/python bench/run.py [--only one,batch,official,import,memory]
+    cd /work/main && .venv/bin/python bench/run.py [--only one,batch,official,import,memory]
 
 The broker is the harness's own (started for this run) unless KAFKA_BOOTSTRAP_SERVERS names one. Every benchmark
 runs in fresh worker processes (bench/cases.py). The official provider is installed only in .cache/bench-venv,
@@ -26,10 +26,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+from harness.kafka_broker import KAFKA_VERSION, KafkaBroker, existing_broker_from_env, running_broker
 
-from harness.kafka_broker import KAFKA_VERSION, KafkaBroker, existing_broker_from_env, running_broker  # noqa: E402
+REPO = Path(__file__).resolve().parent.parent
 
 CASES = Path(__file__).with_name("cases.py")
 RESULTS = Path(__file__).with_name("results") / "latest.json"

@@ -1,12 +1,12 @@
 # Sourced by scripts/demo and scripts/test: makes .venv with the provider and its test tools.
-# It is re-used while pyproject.toml is unchanged; delete .venv to start over.
+# It is re-used while pyproject.toml and harness/pyproject.toml are unchanged; delete .venv to start over.
 # uv (from PyPI, into .cache/uv unless it is on PATH) builds the environment in seconds where pip takes a minute.
 PYTHON=${PYTHON:-python3}
 if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2>/dev/null; then
   echo "Python 3.10 or newer is needed (set PYTHON=/path/to/python3.x)" >&2
   exit 1
 fi
-stamp=".venv/.installed-$(cat pyproject.toml | sha256sum | cut -c1-16)"
+stamp=".venv/.installed-$(cat pyproject.toml harness/pyproject.toml | sha256sum | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
   started=$SECONDS
   UV=$(command -v uv || true)
@@ -21,9 +21,8 @@ if [ ! -f "$stamp" ]; then
   echo "Creating .venv: Airflow, confluent-kafka and the test tools (about 10 s; a minute with an empty package cache)" >&2
   rm -rf .venv
   "$UV" venv --quiet --seed --python "$PYTHON" .venv
-  "$UV" pip install --quiet --python .venv/bin/python -e ".[test]"
+  # The test harness (harness/, its own distribution kafka-connector-harness) is never part of the provider's wheel.
+  "$UV" pip install --quiet --python .venv/bin/python -e ".[test]" -e ./harness
   touch "$stamp"
   echo "Created .venv in $((SECONDS - started)) s" >&2
 fi
-# The harness/ and scripts/ helpers are imported from the repository itself.
-export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"

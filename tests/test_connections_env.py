@@ -11,12 +11,12 @@ from urllib.parse import quote
 
 import pytest
 from airflow.sdk.log import redact
-from conftest import require
 
 from airflow_provider_kafka_connector.config import MISCELLANEOUS_DEFAULTS, ProducerConfigError
 from airflow_provider_kafka_connector.connection_form import extra_properties
 from airflow_provider_kafka_connector.hooks.kafka_producer import KafkaProducerHook
 from harness.airflow_dag_run import AirflowHome
+from harness.pytest_plugin import require
 
 SPECIAL_PASSWORD = "p@ss:w/o%rd#?&= é\"'"
 # The README's URI example: a comma-separated bootstrap list and that password, percent-encoded.

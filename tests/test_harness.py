@@ -1,7 +1,11 @@
-"""The broker harness itself: every listener and user it advertises really works."""
+"""The broker harness itself: every listener and user it advertises really works; its ports, certificates, cache
+and pytest plugin."""
 
 from __future__ import annotations
 
+import ipaddress
+import socket
+import ssl
 import threading
 import time
 import uuid
@@ -10,10 +14,17 @@ from pathlib import Path
 
 import pytest
 from confluent_kafka import KafkaError, Producer
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import pkcs12
 
-from harness.kafka_broker import KafkaBroker, User, broker_env, make_ca, quiet, running_broker
+import harness.kafka_broker
+from harness.certificates import Certificate, make_ca
+from harness.kafka_broker import KafkaBroker, User, broker_env, quiet, running_broker
+from harness.locations import source_checkout
+from harness.ports import free_port, free_ports
 
-pytestmark = pytest.mark.broker
+REPO = Path(__file__).resolve().parent.parent
+needs_broker = pytest.mark.broker
 
 
 @pytest.fixture(scope="module")
@@ -58,17 +69,20 @@ def assert_consumed(kafka: KafkaBroker, topic: str, *values: bytes) -> None:
     assert [m.value() for m in kafka.consume(topic, len(values))] == list(values)
 
 
+@needs_broker
 def test_plaintext_produce_and_consume(kafka: KafkaBroker, topic: str) -> None:
     produce_one({"bootstrap.servers": kafka.plaintext}, topic, b"plain")
     assert_consumed(kafka, topic, b"plain")
 
 
+@needs_broker
 def test_sasl_ssl_plain(kafka: KafkaBroker, topic: str) -> None:
     assert kafka.plain_user is not None
     produce_one(sasl_ssl(kafka, "PLAIN", kafka.plain_user), topic, b"sasl-ssl-plain")
     assert_consumed(kafka, topic, b"sasl-ssl-plain")
 
 
+@needs_broker
 def test_sasl_plaintext_plain(kafka: KafkaBroker, topic: str) -> None:
     assert kafka.plain_user is not None
     config = {
@@ -82,6 +96,7 @@ def test_sasl_plaintext_plain(kafka: KafkaBroker, topic: str) -> None:
     assert_consumed(kafka, topic, b"sasl-plaintext")
 
 
+@needs_broker
 @pytest.mark.parametrize("mechanism", ["SCRAM-SHA-256", "SCRAM-SHA-512"])
 def test_sasl_ssl_scram(kafka: KafkaBroker, topic: str, mechanism: str) -> None:
     assert kafka.scram_user is not None
@@ -89,6 +104,7 @@ def test_sasl_ssl_scram(kafka: KafkaBroker, topic: str, mechanism: str) -> None:
     assert_consumed(kafka, topic, mechanism.encode())
 
 
+@needs_broker
 @pytest.mark.parametrize("mechanism", ["PLAIN", "SCRAM-SHA-256"])
 def test_tricky_user(kafka: KafkaBroker, topic: str, mechanism: str) -> None:
     user = kafka.tricky_user
@@ -98,6 +114,7 @@ def test_tricky_user(kafka: KafkaBroker, topic: str, mechanism: str) -> None:
     assert_consumed(kafka, topic, b"tricky")
 
 
+@needs_broker
 def test_unicode_user_name_with_plain(kafka: KafkaBroker, topic: str) -> None:
     user = kafka.unicode_user
     assert user is not None and not user.name.isascii()
@@ -105,6 +122,7 @@ def test_unicode_user_name_with_plain(kafka: KafkaBroker, topic: str) -> None:
     assert_consumed(kafka, topic, b"unicode")
 
 
+@needs_broker
 def test_wrong_ca_is_refused(kafka: KafkaBroker, topic: str, tmp_path: Path) -> None:
     assert kafka.plain_user is not None
     wrong_ca = make_ca(tmp_path, "wrong-ca")
@@ -112,6 +130,7 @@ def test_wrong_ca_is_refused(kafka: KafkaBroker, topic: str, tmp_path: Path) -> 
         produce_one(sasl_ssl(kafka, "PLAIN", kafka.plain_user, ca_file=wrong_ca), topic, b"never", timeout=5)
 
 
+@needs_broker
 def test_broker_env_describes_every_listener(kafka: KafkaBroker) -> None:
     env = broker_env(kafka)
     assert env["KAFKA_BOOTSTRAP_SERVERS"] == kafka.plaintext
@@ -122,6 +141,7 @@ def test_broker_env_describes_every_listener(kafka: KafkaBroker) -> None:
     assert kafka.scram_user == User(env["KAFKA_SCRAM_USERNAME"], env["KAFKA_SCRAM_PASSWORD"])
 
 
+@needs_broker
 def test_restart_keeps_data_and_ports(kafka: KafkaBroker, topic: str) -> None:
     produce_one({"bootstrap.servers": kafka.plaintext}, topic, b"before restart")
     address = kafka.plaintext
@@ -131,3 +151,53 @@ def test_restart_keeps_data_and_ports(kafka: KafkaBroker, topic: str) -> None:
     assert kafka.plaintext == address
     produce_one({"bootstrap.servers": kafka.plaintext}, topic, b"after restart")
     assert_consumed(kafka, topic, b"before restart", b"after restart")
+
+
+# --- without a broker -------------------------------------------------------------------------------------------
+
+
+def test_the_pytest_plugin_is_registered_through_its_entry_point(request: pytest.FixtureRequest) -> None:
+    import harness.pytest_plugin
+
+    assert request.config.pluginmanager.get_plugin("kafka_connector_harness") is harness.pytest_plugin
+
+
+def test_the_harness_comes_from_its_own_distribution_and_caches_jars_in_the_repository() -> None:
+    assert Path(harness.kafka_broker.__file__).parent == REPO / "harness" / "src" / "harness"
+    assert source_checkout() == REPO
+    assert harness.kafka_broker.CACHE_DIR == REPO / ".cache" / f"kafka-{harness.kafka_broker.KAFKA_VERSION}"
+    assert harness.kafka_broker.POM.is_file()
+
+
+def test_free_ports_are_distinct_and_closed() -> None:
+    ports = free_ports(5)
+    assert len(set(ports)) == 5
+    for port in [*ports, free_port()]:
+        with socket.socket() as sock, pytest.raises(ConnectionRefusedError):
+            sock.connect(("127.0.0.1", port))
+
+
+def test_server_certificate_names_the_loopback_and_verifies_against_its_ca(tmp_path: Path) -> None:
+    ca = Certificate.authority("test-ca")
+    ca_file = ca.write(tmp_path, "test-ca")
+    server = ca.issue_server()
+    names = server.cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert names.get_values_for_type(x509.IPAddress) == [ipaddress.ip_address("127.0.0.1")]
+    assert names.get_values_for_type(x509.DNSName) == ["localhost"]
+    keystore = server.write_keystore(tmp_path / "keystore.pem").read_text()
+    assert keystore.startswith("-----BEGIN PRIVATE KEY-----")  # unencrypted PKCS#8, as Kafka's PEM keystore needs
+    assert keystore.count("BEGIN CERTIFICATE") == 2 and keystore.endswith(ca.cert_pem)
+    server.cert.verify_directly_issued_by(Certificate.load(ca_file).cert)
+    # Python's own TLS stack loads the keystore, and the CA file as trust.
+    ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(tmp_path / "keystore.pem")
+    ssl.create_default_context(cafile=ca_file)
+
+
+def test_client_certificate_and_its_keystores(tmp_path: Path) -> None:
+    ca = Certificate.load(make_ca(tmp_path, "client-ca"))
+    client = ca.issue_client("alice")
+    client.cert.verify_directly_issued_by(ca.cert)
+    assert client.cert.subject.rfc4514_string() == "CN=alice"
+    stores = pkcs12.load_pkcs12(client.pkcs12(b"store-pass"), b"store-pass")
+    assert stores.cert is not None and stores.cert.certificate == client.cert
+    assert [extra.certificate for extra in stores.additional_certs] == [ca.cert]

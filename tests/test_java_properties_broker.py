@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from conftest import require
 
 from airflow_provider_kafka_connector.hooks.kafka_producer import KafkaProducerHook
 from airflow_provider_kafka_connector.producer import OutgoingMessage
+from harness.pytest_plugin import require
 
 pytestmark = pytest.mark.broker
 

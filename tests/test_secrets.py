@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import require
 
 from harness.airflow_dag_run import AirflowHome
+from harness.pytest_plugin import require
 
 pytestmark = pytest.mark.broker
 

@@ -3,7 +3,14 @@
 Debian's chromium is driven through Python playwright with `executable_path` (browser downloads are impossible
 here; scripts/install-browser.sh installs the package). The test logs in, creates a "Kafka Producer Connector"
 connection through the form, checks the labelled fields, runs Test against the SASL_SSL listener, then with a
-wrong password sees the failure. It saves the form's screenshot to docs/ for the README.
+wrong password sees the failure.
+
+Screenshots go to the test's tmp_path (pytest prints it when the test fails); a run never changes tracked files.
+To refresh the README's pictures (docs/connection-form.png, docs/connection-form-extra.png), run
+
+    UPDATE_SCREENSHOTS=1 ./scripts/test tests/test_ui.py
+
+which copies them into docs/ when the test passes.
 """
 
 from __future__ import annotations
@@ -12,7 +19,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,12 +28,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import require
+
+from harness.ports import free_port
+from harness.pytest_plugin import require
 
 pytestmark = pytest.mark.broker
 
 REPO = Path(__file__).resolve().parent.parent
 DOCS = REPO / "docs"
+README_SCREENSHOTS = ("connection-form.png", "connection-form-extra.png")
+UPDATE_SCREENSHOTS = os.environ.get("UPDATE_SCREENSHOTS") == "1"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = [
     "--headless",
@@ -64,12 +74,6 @@ class ApiServer:
             return json.load(response)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _healthy(url: str) -> bool:
     try:
         with urllib.request.urlopen(f"{url}/api/v2/monitor/health", timeout=2) as response:
@@ -101,12 +105,11 @@ def api_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServer]:
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
     }
     subprocess.run(
         [sys.executable, "-m", "airflow", "db", "migrate"], env=env, cwd=home, check=True, capture_output=True
     )
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     log = home / "api-server.log"
     with log.open("wb") as out:
@@ -282,13 +285,13 @@ def test_create_and_test_a_connection_in_the_browser(api_server, browser, broker
         page.screenshot(path=tmp_path / "connection-test-failure.png")
         content = page.content()
         assert WRONG_PASSWORD not in content and user.password not in content
+        if UPDATE_SCREENSHOTS:
+            DOCS.mkdir(exist_ok=True)
+            for name in README_SCREENSHOTS:
+                shutil.copyfile(tmp_path / name, DOCS / name)
     except Exception:
         page.screenshot(path=tmp_path / "failure.png")
         print(f"screenshots in {tmp_path}; api-server log: {api_server.log}")
         raise
     finally:
         page.close()
-        DOCS.mkdir(exist_ok=True)
-        for name in ("connection-form.png", "connection-form-extra.png"):
-            if (tmp_path / name).exists():
-                shutil.copyfile(tmp_path / name, DOCS / name)

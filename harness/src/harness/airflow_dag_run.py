@@ -10,8 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
-EXAMPLE_DAGS = REPO / "example_dags"
+from harness.locations import source_checkout
+
+# The provider's example_dags/ in a source checkout; elsewhere ./example_dags (pass dags_folder instead).
+EXAMPLE_DAGS = (source_checkout() or Path.cwd()) / "example_dags"
 
 _READ_XCOMS = """
 import json, sys

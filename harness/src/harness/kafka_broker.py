@@ -1,5 +1,7 @@
 """A real single-node Apache Kafka broker (KRaft) for tests and demos, run from Maven Central jars.
 
+The jars are cached in harness.locations.cache_dir() (the repository's .cache/ in a source checkout).
+
 Usage:
     python -m harness.kafka_broker fetch               # only download the broker's jars
     python -m harness.kafka_broker -- <command> [args]  # run <command> against a fresh broker
@@ -18,7 +20,6 @@ import os
 import queue
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -40,9 +41,14 @@ from confluent_kafka.admin import (
     UserScramCredentialUpsertion,
 )
 
+from harness.certificates import Certificate
+from harness.certificates import make_ca as make_ca  # kept importable from here for existing tests
+from harness.locations import PACKAGE_DIR, cache_dir
+from harness.ports import free_ports
+
 KAFKA_VERSION = "4.4.0"
-HARNESS_DIR = Path(__file__).resolve().parent
-CACHE_DIR = HARNESS_DIR.parent / ".cache" / f"kafka-{KAFKA_VERSION}"
+POM = PACKAGE_DIR / "pom.xml"
+CACHE_DIR = cache_dir() / f"kafka-{KAFKA_VERSION}"
 LIB_DIR = CACHE_DIR / "lib"
 LIB_MARKER = CACHE_DIR / "lib.complete"
 
@@ -263,7 +269,7 @@ def _download_jars() -> None:
     if shutil.which("mvn") is None:
         raise BrokerError("Maven (mvn) is needed to download the Kafka jars")
     command = [
-        "mvn", "-q", "-B", "-f", str(HARNESS_DIR / "pom.xml"),
+        "mvn", "-q", "-B", "-f", str(POM),
         "dependency:copy-dependencies", "-DincludeScope=runtime", f"-DoutputDirectory={LIB_DIR}",
     ]  # fmt: skip
     result = subprocess.run(command, capture_output=True, text=True, check=False)
@@ -282,50 +288,6 @@ def _java(main_class: str, *args: str, jvm_opts: tuple[str, ...] = ()) -> list[s
     if java is None:
         raise BrokerError("java (17+) is needed to run the Kafka broker")
     return [java, *JVM_OPTS, *jvm_opts, "-cp", str(LIB_DIR / "*"), main_class, *args]
-
-
-# --- TLS ------------------------------------------------------------------------------------------
-
-
-def _openssl(*args: str | Path) -> None:
-    result = subprocess.run(["openssl", *map(str, args)], capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        raise BrokerError(f"openssl {' '.join(map(str, args))} failed:\n{result.stderr}")
-
-
-def _new_key(path: Path) -> None:
-    _openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", path)
-
-
-def make_ca(directory: Path, name: str) -> Path:
-    """Create a CA key (<name>.key) and self-signed certificate (<name>.pem); returns the certificate."""
-    directory.mkdir(parents=True, exist_ok=True)
-    key, cert = directory / f"{name}.key", directory / f"{name}.pem"
-    _new_key(key)
-    _openssl(
-        "req", "-x509", "-new", "-key", key, "-out", cert, "-days", "30", "-subj", f"/CN={name}",
-        "-addext", "basicConstraints=critical,CA:TRUE",
-        "-addext", "keyUsage=critical,keyCertSign,cRLSign",
-    )  # fmt: skip
-    return cert
-
-
-def _make_server_pem(directory: Path, ca_cert: Path) -> Path:
-    """Kafka's PEM keystore: the unencrypted PKCS#8 key, the server certificate and the CA, in one file."""
-    key, csr, cert = directory / "server.key", directory / "server.csr", directory / "server.crt"
-    extensions = directory / "server.ext"
-    extensions.write_text(
-        "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature\n"
-    )
-    _new_key(key)
-    _openssl("req", "-new", "-key", key, "-out", csr, "-subj", "/CN=localhost")
-    _openssl(
-        "x509", "-req", "-in", csr, "-CA", ca_cert, "-CAkey", ca_cert.with_suffix(".key"),
-        "-CAcreateserial", "-days", "30", "-extfile", extensions, "-out", cert,
-    )  # fmt: skip
-    pem = directory / "server-keystore.pem"
-    pem.write_text(key.read_text() + cert.read_text() + ca_cert.read_text())
-    return pem
 
 
 # --- server.properties ----------------------------------------------------------------------------
@@ -373,14 +335,7 @@ class _Ports:
 
     @classmethod
     def free(cls) -> _Ports:
-        sockets = [socket.socket() for _ in range(4)]
-        try:
-            for sock in sockets:
-                sock.bind((HOST, 0))
-            return cls(*(sock.getsockname()[1] for sock in sockets))
-        finally:
-            for sock in sockets:
-                sock.close()
+        return cls(*free_ports(4, HOST))
 
 
 def _server_settings(work_dir: Path, ports: _Ports, keystore: Path, plain_users: list[User]) -> dict[str, str]:
@@ -505,8 +460,9 @@ def start_broker(work_dir: Path) -> KafkaBroker:
     """Start a fresh broker; its certificates, configuration, data and log live in work_dir."""
     fetch_jars()
     work_dir.mkdir(parents=True, exist_ok=True)
-    ca_file = make_ca(work_dir / "tls", "harness-ca")
-    keystore = _make_server_pem(work_dir / "tls", ca_file)
+    ca = Certificate.authority("harness-ca")
+    ca_file = ca.write(work_dir / "tls", "harness-ca")
+    keystore = ca.issue_server().write_keystore(work_dir / "tls" / "server-keystore.pem")
     ports = _Ports.free()
     broker = KafkaBroker(
         plaintext=f"{HOST}:{ports.plaintext}",

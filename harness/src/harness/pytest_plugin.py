@@ -1,0 +1,102 @@
+"""The harness's pytest plugin, registered through the `pytest11` entry point `kafka_connector_harness` (so it is
+active wherever the harness is installed; `-p no:kafka_connector_harness` turns it off).
+
+Fixtures:
+    broker            one real Kafka broker per session (harness.kafka_broker), or the one KAFKA_BOOTSTRAP_SERVERS
+                      and friends describe (see harness.kafka_broker.broker_env)
+    new_topic         new_topic(partitions=3) creates a topic named after the test and returns its name
+    topic             one such topic
+    kafka_connection  kafka_connection(conn_id="kafka_test", **fields) defines an Airflow connection of type
+                      kafka_producer through AIRFLOW_CONN_<ID>, as a deployment would
+
+Also:
+    require(value, what)  skips a test whose feature an external broker did not describe
+    CI=true               turns every skip into a failure (ini option kafka_harness_fail_skips_in_ci = false: off)
+    FAILURE_REPORT        (test, seconds to failure, error's first line) rows, printed in the terminal summary
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import uuid
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from harness.kafka_broker import KafkaBroker, existing_broker_from_env, running_broker
+
+FAIL_SKIPS_IN_CI = "kafka_harness_fail_skips_in_ci"
+# (test, seconds to failure, first line of the error the user sees), e.g. filled by tests/test_failures.py.
+FAILURE_REPORT: list[tuple[str, float, str]] = []
+
+
+def running_in_ci() -> bool:
+    return os.environ.get("CI", "").lower() == "true"
+
+
+def require(value: object, what: str) -> None:
+    """Skip a test whose broker feature an external KAFKA_BOOTSTRAP_SERVERS broker did not describe."""
+    if value is None:
+        pytest.skip(f"the external broker gives no {what}")
+
+
+@pytest.fixture(scope="session")
+def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaBroker]:
+    existing = existing_broker_from_env()
+    if existing is not None:
+        yield existing
+        return
+    with running_broker(tmp_path_factory.mktemp("kafka")) as started:
+        yield started
+
+
+@pytest.fixture
+def new_topic(broker: KafkaBroker, request: pytest.FixtureRequest) -> Callable[..., str]:
+    def create(partitions: int = 3) -> str:
+        name = re.sub(r"[^A-Za-z0-9._-]", "_", request.node.name)[:80] + "-" + uuid.uuid4().hex[:8]
+        broker.create_topic(name, partitions=partitions)
+        return name
+
+    return create
+
+
+@pytest.fixture
+def topic(new_topic: Callable[..., str]) -> str:
+    return new_topic()
+
+
+@pytest.fixture
+def kafka_connection(monkeypatch: pytest.MonkeyPatch) -> Callable[..., str]:
+    """Defines an Airflow connection of our type through AIRFLOW_CONN_<ID>, as a deployment would."""
+
+    def define(conn_id: str = "kafka_test", **fields: object) -> str:
+        monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps({"conn_type": "kafka_producer", **fields}))
+        return conn_id
+
+    return define
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addini(FAIL_SKIPS_IN_CI, "with CI=true, report every skipped test as failed", type="bool", default=True)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "broker: needs the real Kafka broker started by the harness")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
+    outcome = yield
+    report = outcome.get_result()
+    if report.skipped and not hasattr(report, "wasxfail") and running_in_ci() and item.config.getini(FAIL_SKIPS_IN_CI):
+        report.outcome = "failed"
+        report.longrepr = f"Skipped in CI, where every test must run: {report.longrepr}"
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if FAILURE_REPORT:
+        terminalreporter.section("time to failure and the error a user sees")
+        for test, seconds, first_line in FAILURE_REPORT:
+            terminalreporter.write_line(f"{seconds:6.2f} s  {test}\n          {first_line[:300]}")
