@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseHook
-from airflow.sdk.log import mask_secret
-
+from airflow_provider_kafka_connector._airflow_compat import BaseHook, mask_secret
 from airflow_provider_kafka_connector.config import (
     ConnectionSettings,
     ProducerConfig,

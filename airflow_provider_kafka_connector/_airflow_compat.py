@@ -1,0 +1,15 @@
+"""The two Airflow names whose home moved between Airflow 3.0 and 3.1; everything else comes from airflow.sdk."""
+
+from __future__ import annotations
+
+try:
+    from airflow.sdk import BaseHook
+except ImportError:  # Airflow 3.0: the Task SDK has no BaseHook yet
+    from airflow.hooks.base import BaseHook  # type: ignore[no-redef]
+
+try:
+    from airflow.sdk.log import mask_secret
+except ImportError:  # Airflow 3.0
+    from airflow.sdk.execution_time.secrets_masker import mask_secret  # type: ignore[no-redef]
+
+__all__ = ["BaseHook", "mask_secret"]
