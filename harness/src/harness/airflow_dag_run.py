@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +68,10 @@ with create_session() as session:
 """
 
 
+# Airflow 3.0's `dags test` reads the DAG from the database only; 3.1 and later parse the dags folder themselves.
+_DAGS_TEST_NEEDS_SERIALIZED_DAGS = tuple(int(part) for part in version("apache-airflow-core").split(".")[:2]) < (3, 1)
+
+
 @dataclass(frozen=True)
 class DagRunResult:
     run_id: str
@@ -94,6 +99,8 @@ class AirflowHome:
 
     def test_dag(self, dag_id: str, conf: dict[str, Any] | None = None) -> DagRunResult:
         """Run the DAG once; a failed task gives state 'failed', not an exception."""
+        if _DAGS_TEST_NEEDS_SERIALIZED_DAGS:
+            self.airflow("dags", "reserialize")
         completed = self.airflow("dags", "test", dag_id, "-c", json.dumps(conf or {}), check=False)
         run_id, state = self._python("-c", _LATEST_RUN, dag_id).stdout.split()
         return DagRunResult(run_id=run_id, state=state, output=completed.stdout + completed.stderr)
