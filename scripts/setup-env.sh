@@ -1,23 +1,24 @@
-# Sourced by scripts/demo and scripts/test: makes .venv with the provider and its test tools.
-# It is re-used while pyproject.toml and harness/pyproject.toml are unchanged; delete .venv to start over.
-# uv (from PyPI, into .cache/uv unless it is on PATH) builds the environment in seconds where pip takes a minute.
+# Sourced by scripts/demo, scripts/test and scripts/test-airflow-matrix: makes .venv with the provider, the test
+# harness and the test tools. It is re-used while the pyproject.toml files are unchanged; delete .venv to start over.
+# uv (from PyPI, into .cache/uv unless it is on PATH) builds an environment in seconds where pip takes a minute.
 PYTHON=${PYTHON:-python3}
 if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2>/dev/null; then
   echo "Python 3.10 or newer is needed (set PYTHON=/path/to/python3.x)" >&2
   exit 1
 fi
+UV=$(command -v uv || true)
+if [ -z "$UV" ]; then
+  UV=.cache/uv/bin/uv
+  if [ ! -x "$UV" ]; then
+    echo "Installing uv into .cache/uv (once)" >&2
+    "$PYTHON" -m venv .cache/uv
+    .cache/uv/bin/python -m pip install --quiet --disable-pip-version-check uv >&2
+  fi
+fi
+export UV_PYTHON_DOWNLOADS=never  # only Pythons already on this machine
 stamp=".venv/.installed-$(cat pyproject.toml harness/pyproject.toml | sha256sum | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
   started=$SECONDS
-  UV=$(command -v uv || true)
-  if [ -z "$UV" ]; then
-    UV=.cache/uv/bin/uv
-    if [ ! -x "$UV" ]; then
-      echo "Installing uv into .cache/uv (once)" >&2
-      "$PYTHON" -m venv .cache/uv
-      .cache/uv/bin/python -m pip install --quiet --disable-pip-version-check uv >&2
-    fi
-  fi
   echo "Creating .venv: Airflow, confluent-kafka and the test tools (about 10 s; a minute with an empty package cache)" >&2
   rm -rf .venv
   "$UV" venv --quiet --seed --python "$PYTHON" .venv
