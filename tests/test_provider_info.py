@@ -1,0 +1,33 @@
+"""What the installed Airflow itself reads from the provider: its registration and the Connections form.
+
+Airflow 3.2 and later take the form from get_provider_info(); 3.0 and 3.1 from KafkaProducerHook.get_ui_field_behaviour()
+(and only where wtforms is importable, as it is with the FAB provider). Both paths end in the API the UI calls.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import version
+
+from airflow.api_fastapi.core_api.services.ui.connections import HookMetaService
+from airflow.providers_manager import ProvidersManager
+
+AIRFLOW = tuple(int(part) for part in version("apache-airflow-core").split(".")[:2])
+
+
+def test_airflow_registers_the_provider():
+    assert "airflow-provider-kafka-connector" in ProvidersManager().providers
+
+
+def test_connections_form_has_the_spec_labels_on_this_airflow():
+    [meta] = [hook for hook in HookMetaService.hook_meta_data() if hook.connection_type == "kafka_producer"]
+    assert meta.hook_name == "Kafka Producer Connector"
+    assert meta.hook_class_name == "airflow_provider_kafka_connector.hooks.kafka_producer.KafkaProducerHook"
+    fields = meta.standard_fields
+    assert fields is not None, f"Airflow {AIRFLOW} gave the form no field behaviour"
+    assert (fields.host.title, fields.host.placeholder) == ("Bootstrap server(s)", "broker1:9092,broker2:9092")
+    assert (fields.login.title, fields.password.title) == ("Username", "Password")
+    assert fields.port.hidden and fields.url_schema.hidden
+    assert not (fields.host.hidden or fields.login.hidden or fields.password.hidden)
+    if AIRFLOW >= (3, 2):
+        assert meta.extra_fields is not None and "additional_properties" in meta.extra_fields
+        assert meta.extra_fields["additional_properties"]["schema"]["title"] == "Additional properties"
