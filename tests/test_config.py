@@ -1,9 +1,10 @@
 import logging
+import time
+import uuid
 
 import pytest
 
 from airflow_provider_kafka_connector.config import (
-    MISCELLANEOUS_DEFAULTS,
     ConnectionSettings,
     ProducerConfigError,
     bootstrap_servers,
@@ -14,21 +15,66 @@ from airflow_provider_kafka_connector.config import (
 WITH_CREDENTIALS = ConnectionSettings("kafka", host="broker1:9092,broker2:9092", login="alice", password="s3cret")
 
 
-def test_connection_without_credentials_gives_servers_and_defaults_only():
+def test_connection_without_credentials_configures_no_security():
     config = build_producer_config(ConnectionSettings("kafka", host="broker:9092"))
-    assert config == {"bootstrap.servers": "broker:9092", **MISCELLANEOUS_DEFAULTS}
+    assert config["bootstrap.servers"] == "broker:9092"
+    assert not {"security.protocol", "sasl.mechanism", "sasl.username", "sasl.password"} & config.keys()
 
 
-def test_defaults_are_the_spec_miscellaneous_properties_plus_java_behaviour():
-    assert MISCELLANEOUS_DEFAULTS == {
-        "client.dns.lookup": "use_all_dns_ips",
-        "acks": "all",
-        "delivery.timeout.ms": "45000",
-        "enable.idempotence": "true",
-        "partitioner": "murmur2_random",
-        "topic.metadata.propagation.max.ms": "3000",
-    }
-    assert "session.timeout.ms" not in build_producer_config(ConnectionSettings("kafka", host="b:1"))
+def test_the_spec_miscellaneous_properties_apply_to_the_producer():
+    config = build_producer_config(ConnectionSettings("kafka", host="b:1"))
+    # Every replica acknowledges, within the spec's 45 s, and every address of a host name is tried.
+    assert config["acks"] == "all"
+    assert delivery_timeout_seconds(config) == 45
+    assert config["client.dns.lookup"] == "use_all_dns_ips"
+    # session.timeout.ms is a consumer setting: a producer refuses it, so it is left out.
+    assert "session.timeout.ms" not in config
+
+
+@pytest.mark.parametrize(
+    "layers",
+    [
+        (),
+        ({"acks": "1"},),
+        ({"acks": 0},),
+        ({"enable.idempotence": False},),
+        ({"linger.ms": 5, "client.id": "c"}, {"acks": "all"}),
+    ],
+)
+def test_the_configuration_is_one_librdkafka_accepts(layers):
+    from confluent_kafka import Producer
+
+    Producer(dict(build_producer_config(WITH_CREDENTIALS, *layers))).flush(0)
+
+
+def test_idempotence_kept_with_acks_1_is_what_librdkafka_refuses():
+    # Why acks other than all turns the default idempotence off: librdkafka refuses the combination.
+    from confluent_kafka import KafkaException, Producer
+
+    config = build_producer_config(WITH_CREDENTIALS, {"enable.idempotence": True}, {"acks": "1"})
+    with pytest.raises(KafkaException, match="acks"):
+        Producer(dict(config))
+
+
+@pytest.mark.broker
+def test_a_message_to_a_missing_topic_fails_after_topic_metadata_propagation_max_ms(broker, kafka_connection):
+    from airflow_provider_kafka_connector.exceptions import KafkaDeliveryError
+    from airflow_provider_kafka_connector.hooks.kafka_producer import KafkaProducerHook
+    from airflow_provider_kafka_connector.producer import OutgoingMessage
+
+    def seconds_to_failure(additional_properties):
+        hook = KafkaProducerHook(kafka_connection(host=broker.plaintext))
+        started = time.monotonic()
+        with pytest.raises(KafkaDeliveryError, match="does not exist"), hook.get_producer(additional_properties) as p:
+            p.send(OutgoingMessage(topic=f"missing-{uuid.uuid4().hex}", key=None, value=b"v", headers=[]))
+        return time.monotonic() - started
+
+    # librdkafka alone would wait 30 s for the topic to appear; the configuration waits seconds, and that
+    # wait is the property's, not the delivery timeout's.
+    default = seconds_to_failure(None)
+    longer = seconds_to_failure({"topic.metadata.propagation.max.ms": 6000})
+    assert default < 6
+    assert 6 <= longer < 12
 
 
 def test_login_and_password_select_sasl_plain_over_ssl():

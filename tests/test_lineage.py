@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
+import json
+from pathlib import Path
 
 import pendulum
 import pytest
+from airflow.providers.openlineage.extractors import OperatorLineage
 from airflow.sdk import DAG, Asset, AssetAlias
 
 from airflow_provider_kafka_connector import get_provider_info
+from airflow_provider_kafka_connector.exceptions import KafkaAssetURIError
 from airflow_provider_kafka_connector.lineage import (
     convert_asset_to_openlineage,
     first_bootstrap_server,
@@ -17,8 +20,9 @@ from airflow_provider_kafka_connector.lineage import (
     topic_uri,
 )
 from airflow_provider_kafka_connector.operators.kafka_producer import KafkaProducerOperator
+from harness.airflow_dag_run import AirflowHome
 
-OPENLINEAGE_INSTALLED = importlib.util.find_spec("airflow.providers.openlineage") is not None
+DAGS = Path(__file__).parent / "dags"
 
 
 @pytest.mark.parametrize(
@@ -36,9 +40,9 @@ def test_topic_uri_names_the_first_bootstrap_server(servers, uri):
 
 
 def test_topic_uri_needs_a_server_and_a_topic():
-    with pytest.raises(ValueError, match="bootstrap server"):
+    with pytest.raises(KafkaAssetURIError, match="bootstrap server"):
         first_bootstrap_server(" , ")
-    with pytest.raises(ValueError, match="topic"):
+    with pytest.raises(KafkaAssetURIError, match="topic"):
         topic_uri("broker1:9092", "")
 
 
@@ -60,17 +64,31 @@ def test_operator_declares_an_alias_outlet_for_its_topic():
     assert declared.outlets == [own, AssetAlias("kafka_producer:lineage_dag.declared")]
 
 
-def test_openlineage_output_dataset():
-    operator = KafkaProducerOperator(task_id="publish", topic="orders", value="v")
-    operator._bootstrap_servers = "broker1:9092,broker2:9092"  # what execute() learnt from the connection
-    lineage = operator.get_openlineage_facets_on_complete(task_instance=None)
-    dataset = convert_asset_to_openlineage(Asset("kafka://broker1:9092/orders"))
-    if not OPENLINEAGE_INSTALLED:
-        # Without the OpenLineage provider there is nothing to report to, and nothing breaks.
-        assert lineage is None
-        assert openlineage_facets("broker1:9092", "orders") is None
-        return
+def test_openlineage_datasets_of_a_topic_and_of_its_asset_agree():
+    lineage = openlineage_facets("SASL_SSL://broker1:9093,broker2:9093", "orders")
     [output] = lineage.outputs
-    assert (output.namespace, output.name) == ("kafka://broker1:9092", "orders")
-    assert (dataset.namespace, dataset.name) == ("kafka://broker1:9092", "orders")
+    assert isinstance(lineage, OperatorLineage)
+    assert (output.namespace, output.name) == ("kafka://broker1:9093", "orders")
     assert lineage.inputs == []
+    dataset = convert_asset_to_openlineage(Asset("kafka://broker1:9093/orders"))
+    assert (dataset.namespace, dataset.name) == (output.namespace, output.name)
+
+
+@pytest.mark.broker
+def test_a_real_task_run_reports_the_topic_as_openlineage_output(broker, topic, tmp_path):
+    # Two servers: the dataset is named by the first.
+    connection = {"conn_type": "kafka_producer", "host": f"{broker.plaintext},127.0.0.1:1"}
+    airflow = AirflowHome(tmp_path / "home", {"kafka_producer_default": connection}, dags_folder=DAGS)
+    events_file = tmp_path / "openlineage.jsonl"
+    # The OpenLineage provider's listener emits the task's events; its file transport keeps them for us.
+    airflow.env["AIRFLOW__OPENLINEAGE__TRANSPORT"] = json.dumps(
+        {"type": "file", "log_file_path": str(events_file), "append": True}
+    )
+    run = airflow.test_dag("openlineage_output", {"topic": topic})
+    assert run.state == "success", run.output[-5000:]
+
+    events = [json.loads(line) for line in events_file.read_text().splitlines() if line.strip()]
+    task = "openlineage_output.publish"
+    [complete] = [e for e in events if e["eventType"] == "COMPLETE" and e["job"]["name"] == task]
+    assert [(o["namespace"], o["name"]) for o in complete["outputs"]] == [(f"kafka://{broker.plaintext}", topic)]
+    assert complete["inputs"] == []
