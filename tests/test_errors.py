@@ -123,7 +123,10 @@ def test_missing_topic_names_it_and_the_servers():
 
 @pytest.mark.parametrize(
     "name, kind, limit",
-    [("message_too_large_for_the_client", "produce", "1000000"), ("message_too_large_for_the_broker", "delivery", "5000000")],
+    [
+        ("message_too_large_for_the_client", "produce", "1000000"),
+        ("message_too_large_for_the_broker", "delivery", "5000000"),
+    ],
 )
 def test_too_large_names_message_max_bytes_and_the_topic_setting(name, kind, limit):
     error, config = recorded_error(name, kind)
