@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseOperator
+from airflow.sdk import BaseOperator, XComArg
 
 from airflow_provider_kafka_connector.exceptions import KafkaConfigurationError
 from airflow_provider_kafka_connector.hooks.kafka_producer import KafkaProducerHook, hide_secrets
@@ -40,8 +40,9 @@ class KafkaProducerOperator(BaseOperator):
     :param value: the message value, by the same rules; None sends a null value (a tombstone).
     :param headers: optional headers, a mapping or (name, value) pairs; values str, bytes, number or bool.
     :param partition: optional partition; by default the partitioner chooses by key, as Java clients do.
-    :param messages: instead of key/value/headers/partition: an iterable of mappings with those keys, or a
-        callable returning one (so a generator is only built when the task runs). Not templated.
+    :param messages: instead of key/value/headers/partition: an iterable of mappings with those keys, a callable
+        returning one (so a generator is only built when the task runs), or an upstream task's output (an XComArg:
+        the task runs after it and pulls the messages when it runs). Not templated.
     :param kafka_conn_id: the "Kafka Producer Connector" connection.
     :param additional_properties: producer properties applied last, over the connection's own.
     """
@@ -57,7 +58,7 @@ class KafkaProducerOperator(BaseOperator):
         value: Any = None,
         headers: Headers | None = None,
         partition: int | None = None,
-        messages: Messages | None = None,
+        messages: Messages | XComArg | None = None,
         kafka_conn_id: str = KafkaProducerHook.default_conn_name,
         additional_properties: Mapping[str, Any] | None = None,
         **kwargs: Any,
@@ -75,17 +76,29 @@ class KafkaProducerOperator(BaseOperator):
         self.messages = messages
         self.kafka_conn_id = kafka_conn_id
         self.additional_properties = additional_properties
+        if isinstance(messages, XComArg):  # Airflow links XComArgs of template fields only; messages is not one
+            XComArg.apply_upstream_relationship(self, messages)
         # The topic's asset kafka://<server>/<topic> is only known when the task runs (the topic is templated, the
         # servers come from the connection): declare an alias now, attach the topic's asset event to it then.
         self.outlets = [*self.outlets, outlet_alias(self)]
 
-    def render_template_fields(self, context: Context, jinja_env: jinja2.Environment | None = None) -> None:
-        super().render_template_fields(context, jinja_env)
+    def _do_render_template_fields(
+        self,
+        parent: Any,
+        template_fields: Iterable[str],
+        context: Context,
+        jinja_env: jinja2.Environment,
+        seen_oids: set[int],
+    ) -> None:
+        # Not render_template_fields: a mapped task instance is rendered through this method only.
+        super()._do_render_template_fields(parent, template_fields, context, jinja_env, seen_oids)
         # Rendered properties are logged, stored and shown by `airflow tasks render`: hide their secrets first.
-        if isinstance(self.additional_properties, Mapping):
+        if parent is self and isinstance(self.additional_properties, Mapping):
             self.additional_properties = hide_secrets(self.additional_properties)
 
     def execute(self, context: Context) -> dict[str, Any]:
+        if isinstance(self.messages, XComArg):  # nor does Airflow resolve them: pull the upstream output now
+            self.messages = self.messages.resolve(context)
         hook = KafkaProducerHook(kafka_conn_id=self.kafka_conn_id)
         with hook.get_producer(self.additional_properties) as producer:
             response = self._send_one(producer) if self.messages is None else self._send_many(producer)
