@@ -7,10 +7,5 @@ from __future__ import annotations
 import os
 import tempfile
 
-# Re-exported for tests that still do `from conftest import ...`; import them from harness.pytest_plugin instead.
-from harness.pytest_plugin import FAILURE_REPORT, require
-
-__all__ = ["FAILURE_REPORT", "require"]
-
 # Airflow reads AIRFLOW_HOME when first imported; keep the tests away from ~/airflow.
 os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="kafka-connector-tests-airflow-"))

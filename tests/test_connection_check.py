@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
 
 import pytest
-from conftest import require
 
 from airflow_provider_kafka_connector.connection_check import check_connection
 from airflow_provider_kafka_connector.hooks.kafka_producer import KafkaProducerHook
+from harness.ports import free_port
+from harness.pytest_plugin import require
 
 WRONG_PASSWORD = "Wrong-Pass-4711"
-
-
-def unused_port() -> int:
-    """A loopback port that nothing listens on (bound, then released)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def timed_test(hook: KafkaProducerHook) -> tuple[bool, str, float]:
@@ -126,7 +119,7 @@ def test_credentials_at_a_plaintext_listener_say_so(broker, kafka_connection):
 
 
 def test_unreachable_broker(kafka_connection):
-    port = unused_port()
+    port = free_port()
     ok, message, seconds = timed_test(KafkaProducerHook(kafka_connection(host=f"127.0.0.1:{port}")))
     assert not ok
     assert message.startswith(f"No broker at 127.0.0.1:{port} answered within")

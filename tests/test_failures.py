@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import logging
 import re
-import socket
 import time
 from dataclasses import dataclass
 
 import pytest
-from conftest import FAILURE_REPORT, require
 
 from airflow_provider_kafka_connector.exceptions import KafkaConnectorError, KafkaDeliveryError
 from airflow_provider_kafka_connector.hooks.kafka_producer import KafkaProducerHook
 from airflow_provider_kafka_connector.producer import OutgoingMessage
 from airflow_provider_kafka_connector.serialization import ANY_PARTITION
 from harness.kafka_broker import make_ca
+from harness.ports import free_port
+from harness.pytest_plugin import FAILURE_REPORT, require
 
 pytestmark = pytest.mark.broker
 
@@ -57,14 +57,8 @@ def assert_hidden(failure: Failure, *secrets: str) -> None:
             assert part not in failure.shown, f"part of a secret shown: {part!r}"
 
 
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_unreachable_bootstrap_fails_within_the_delivery_timeout_naming_the_servers(fail, topic):
-    servers = f"127.0.0.1:{closed_port()},127.0.0.1:{closed_port()}"
+    servers = f"127.0.0.1:{free_port()},127.0.0.1:{free_port()}"
     failure = fail(
         topic, host=servers, login="alice", password=SECRET, additional_properties={"delivery.timeout.ms": 3000}
     )
@@ -160,7 +154,7 @@ def test_bad_additional_properties_fail_before_connecting_naming_the_property(
     fail, extra, additional_properties, named
 ):
     # A closed port: any attempt to connect would show up as a timeout, not as this error.
-    failure = fail(host=f"127.0.0.1:{closed_port()}", extra=extra, additional_properties=additional_properties)
+    failure = fail(host=f"127.0.0.1:{free_port()}", extra=extra, additional_properties=additional_properties)
     assert failure.seconds < 1
     assert named in str(failure.error)
 
@@ -186,7 +180,7 @@ def test_credentials_without_security_protocol_are_never_sent_unencrypted(kafka_
 
 
 def test_librdkafka_logs_each_cause_once(fail, broker, topic, caplog):
-    failure = fail(topic, host=f"127.0.0.1:{closed_port()}", additional_properties={"delivery.timeout.ms": 3000})
+    failure = fail(topic, host=f"127.0.0.1:{free_port()}", additional_properties={"delivery.timeout.ms": 3000})
     # librdkafka reports the refused connection every few hundred milliseconds: the log shows it once.
     refused = [r for r in caplog.records if "Connection refused" in r.getMessage()]
     assert len(refused) == 1, [r.getMessage() for r in refused]

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from conftest import require
 
 from airflow_provider_kafka_connector.config import MISCELLANEOUS_DEFAULTS, ProducerConfigError
 from airflow_provider_kafka_connector.hooks.kafka_producer import KafkaProducerHook
 from airflow_provider_kafka_connector.producer import OutgoingMessage
+from harness.pytest_plugin import require
 
 
 def send_one(hook: KafkaProducerHook, topic: str, additional_properties: dict | None = None) -> dict:
