@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 __version__ = "0.1.0"
 
 
-def get_provider_info() -> dict:
+def get_provider_info() -> dict[str, Any]:
     # The connection form is declared here, so the Airflow UI shows it without importing the hook.
     from airflow_provider_kafka_connector.connection_form import CONN_FIELDS, UI_FIELD_BEHAVIOUR
 

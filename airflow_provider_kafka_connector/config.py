@@ -14,7 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from airflow_provider_kafka_connector.java_properties import ProducerConfigError, translate_properties
+from airflow_provider_kafka_connector.java_properties import ProducerConfigError as ProducerConfigError
+from airflow_provider_kafka_connector.java_properties import translate_properties
 from airflow_provider_kafka_connector.redaction import RedactedDict
 
 log = logging.getLogger(__name__)

@@ -63,7 +63,7 @@ def sanitize_uri(uri: SplitResult) -> SplitResult:
     return uri
 
 
-def create_asset(*, server: str, topic: str, extra: dict | None = None) -> Asset:
+def create_asset(*, server: str, topic: str, extra: dict[str, Any] | None = None) -> Asset:
     """The asset factory Airflow uses for the ``kafka`` scheme."""
     return topic_asset(server, topic, extra)
 

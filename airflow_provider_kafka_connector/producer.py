@@ -11,7 +11,7 @@ import logging
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
@@ -60,9 +60,10 @@ class DeliveryTally:
     def __call__(self, error: KafkaError | None, message: Message) -> None:
         if error is None:
             self.acknowledged += 1
-            ends = self._ends.get(message.partition())
+            partition = cast(int, message.partition())  # an acknowledged message has its partition
+            ends = self._ends.get(partition)
             if ends is None:
-                self._ends[message.partition()] = [message, message]
+                self._ends[partition] = [message, message]
             else:
                 ends[1] = message
         else:
@@ -133,7 +134,7 @@ class KafkaProducer:
         partition = ANY_PARTITION if message.partition is None else message.partition
         self._produce(message.topic, message.key, message.value, message.headers or None, partition, tally)
         self._await_reports(tally, expected=1)
-        if tally.failed:
+        if tally.first_error is not None:  # set with the first failure
             raise KafkaDeliveryError(self._explain_delivery(tally.first_error, tally.topic))
         return tally.receipt()
 

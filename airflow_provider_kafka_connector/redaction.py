@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 REDACTED = "***"
 
@@ -39,7 +40,7 @@ def redacted(config: Mapping[str, object]) -> dict[str, object]:
     return {name: REDACTED if is_secret_property(name) else value for name, value in config.items()}
 
 
-class RedactedDict(dict):
+class RedactedDict(dict[str, Any]):
     """A mapping of properties that never shows its secrets when printed, logged or rendered."""
 
     def __repr__(self) -> str:

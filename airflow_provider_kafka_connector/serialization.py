@@ -9,7 +9,8 @@ from typing import Any
 from airflow_provider_kafka_connector.exceptions import MessageSerializationError  # also importable from here
 
 Headers = Mapping[str, Any] | Iterable[tuple[str, Any]]
-SerializedHeaders = list[tuple[str, bytes | None]]
+# Values are bytes or None; typed as confluent-kafka's produce() takes headers (a list is invariant).
+SerializedHeaders = list[tuple[str, str | bytes | None]]
 # librdkafka's "no partition given": the partitioner chooses.
 ANY_PARTITION = -1
 # A message of a batch ready for the producer: key, value, headers (None when there are none) and partition.
@@ -20,10 +21,9 @@ _MESSAGE_FIELDS = frozenset({"key", "value", "headers", "partition"})
 
 def serialize_payload(payload: Any, field: str) -> bytes | None:
     """str as UTF-8, bytes unchanged, None as None, anything else JSON-able as compact JSON text."""
-    kind = type(payload)
-    if kind is bytes or payload is None:
+    if payload is None or type(payload) is bytes:
         return payload
-    if kind is str:
+    if type(payload) is str:
         return payload.encode("utf-8")
     if isinstance(payload, bytes):
         return bytes(payload)
@@ -46,7 +46,7 @@ def serialize_headers(headers: Headers | None) -> SerializedHeaders:
     if not headers:
         return []
     pairs = headers.items() if isinstance(headers, Mapping) else headers
-    serialized = []
+    serialized: SerializedHeaders = []
     for pair in pairs:
         try:
             name, value = pair

@@ -134,7 +134,7 @@ def run_case(python: Path | str, case: str, params: dict[str, Any], env: dict[st
         done = subprocess.run(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         if done.returncode != 0:
             raise BenchError(f"benchmark {case!r} failed (exit {done.returncode}):\n{done.stderr[-5000:]}")
-        result = json.loads(out.read_text())
+        result: dict[str, Any] = json.loads(out.read_text())
     SAMPLES.setdefault(case, []).append(result)
     return result
 

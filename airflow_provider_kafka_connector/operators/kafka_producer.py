@@ -97,12 +97,13 @@ class KafkaProducerOperator(BaseOperator):
             self.additional_properties = hide_secrets(self.additional_properties)
 
     def execute(self, context: Context) -> dict[str, Any]:
-        if isinstance(self.messages, XComArg):  # nor does Airflow resolve them: pull the upstream output now
-            self.messages = self.messages.resolve(context)
+        messages = self.messages
+        if isinstance(messages, XComArg):  # nor does Airflow resolve them: pull the upstream output now
+            messages = self.messages = messages.resolve(context)
         hook = KafkaProducerHook(kafka_conn_id=self.kafka_conn_id)
         with hook.get_producer(self.additional_properties) as producer:
-            response = self._send_one(producer) if self.messages is None else self._send_many(producer)
-        if self.messages is None:
+            response = self._send_one(producer) if messages is None else self._send_many(producer, messages)
+        if messages is None:
             self.log.info(
                 "Kafka acknowledged the message: topic %s, partition %s, offset %s",
                 response["topic"],
@@ -137,6 +138,6 @@ class KafkaProducerOperator(BaseOperator):
         )
         return producer.send(message)
 
-    def _send_many(self, producer: KafkaProducer) -> dict[str, Any]:
-        messages = self.messages() if callable(self.messages) else self.messages
-        return producer.send_many(self.topic, serialized_records(messages))
+    def _send_many(self, producer: KafkaProducer, messages: Messages) -> dict[str, Any]:
+        records = serialized_records(messages() if callable(messages) else messages)
+        return producer.send_many(self.topic, records)

@@ -112,11 +112,13 @@ class AirflowHome:
 
     def rendered_fields(self, dag_id: str, run_id: str, task_id: str) -> dict[str, Any]:
         """The rendered template fields that Airflow stored for the task (what its UI shows)."""
-        return json.loads(self._python("-c", _READ_RENDERED_FIELDS, dag_id, run_id, task_id).stdout)
+        fields: dict[str, Any] = json.loads(self._python("-c", _READ_RENDERED_FIELDS, dag_id, run_id, task_id).stdout)
+        return fields
 
     def asset_events(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
         """The asset events the run recorded: uri, task_id, extra, and the DAGs queued to run on that asset."""
-        return json.loads(self._python("-c", _READ_ASSET_EVENTS, dag_id, run_id).stdout)
+        events: list[dict[str, Any]] = json.loads(self._python("-c", _READ_ASSET_EVENTS, dag_id, run_id).stdout)
+        return events
 
     def xcom(self, dag_id: str, run_id: str, task_id: str, key: str = "return_value") -> Any:
         return self.xcoms(dag_id, run_id)[(task_id, key)]

@@ -38,6 +38,7 @@ from confluent_kafka.admin import (
     NewTopic,
     ScramCredentialInfo,
     ScramMechanism,
+    UserScramCredentialAlteration,
     UserScramCredentialUpsertion,
 )
 
@@ -164,7 +165,7 @@ class KafkaBroker:
         _wait_ready(self)
 
 
-def quiet(config: dict[str, object]) -> dict[str, object]:
+def quiet(config: dict[str, Any]) -> dict[str, Any]:
     """A librdkafka config whose log lines go to a silent logger instead of stderr."""
     return {**config, "logger": _rdkafka_log}
 
@@ -430,7 +431,9 @@ def _upsert_scram(broker: KafkaBroker, users: list[User]) -> None:
     admin = broker.admin()
     for mechanism in (ScramMechanism.SCRAM_SHA_256, ScramMechanism.SCRAM_SHA_512):
         info = ScramCredentialInfo(mechanism, SCRAM_ITERATIONS)
-        upserts = [UserScramCredentialUpsertion(u.name, info, u.password.encode()) for u in users]
+        upserts: list[UserScramCredentialAlteration] = [
+            UserScramCredentialUpsertion(u.name, info, u.password.encode()) for u in users
+        ]
         for future in admin.alter_user_scram_credentials(upserts).values():
             future.result(timeout=30)
 
@@ -538,18 +541,23 @@ def existing_broker_from_env() -> KafkaBroker | None:
     env = os.environ
     if not env.get("KAFKA_BOOTSTRAP_SERVERS"):
         return None
-    users = {
-        attribute: User(env[f"{prefix}_USERNAME"], env[f"{prefix}_PASSWORD"])
-        for attribute, prefix in _USER_ENV.items()
-        if f"{prefix}_USERNAME" in env and f"{prefix}_PASSWORD" in env
-    }
+
+    def user(attribute: str) -> User | None:
+        prefix = _USER_ENV[attribute]
+        if f"{prefix}_USERNAME" in env and f"{prefix}_PASSWORD" in env:
+            return User(env[f"{prefix}_USERNAME"], env[f"{prefix}_PASSWORD"])
+        return None
+
     ca_file = env.get("KAFKA_CA_LOCATION")
     return KafkaBroker(
         plaintext=env["KAFKA_BOOTSTRAP_SERVERS"],
         sasl_plaintext=env.get("KAFKA_SASL_PLAINTEXT_BOOTSTRAP_SERVERS") or None,
         sasl_ssl=env.get("KAFKA_SASL_SSL_BOOTSTRAP_SERVERS") or None,
         ca_file=Path(ca_file) if ca_file else None,
-        **users,
+        plain_user=user("plain_user"),
+        scram_user=user("scram_user"),
+        tricky_user=user("tricky_user"),
+        unicode_user=user("unicode_user"),
     )
 
 
