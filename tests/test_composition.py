@@ -7,7 +7,6 @@ and offset (tests/dags/composition.py).
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import uuid
 from collections import defaultdict
@@ -92,16 +91,8 @@ def composition(broker, tmp_path_factory) -> CompositionRun:
     airflow = AirflowHome(tmp_path_factory.mktemp("airflow"), {"kafka_producer_default": connection}, dags_folder=DAGS)
     run = airflow.test_dag("composition", topics)
     assert run.state == "success", run.output[-5000:]
-    read = subprocess.run(
-        [sys.executable, "-c", _READ_MAPPED_XCOMS, "composition", run.run_id],
-        env=airflow.env,
-        cwd=airflow.path,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=True,
-    )
-    xcoms = {(task_id, map_index, key): value for task_id, map_index, key, value in json.loads(read.stdout)}
+    rows = json.loads(airflow.query(_READ_MAPPED_XCOMS, "composition", run.run_id))
+    xcoms = {(task_id, map_index, key): value for task_id, map_index, key, value in rows}
     records = {
         topics["orders"]: records_by_position(broker, topics["orders"], 5),
         topics["events"]: records_by_position(broker, topics["events"], BIG_BATCH),

@@ -102,26 +102,30 @@ class AirflowHome:
         if _DAGS_TEST_NEEDS_SERIALIZED_DAGS:
             self.airflow("dags", "reserialize")
         completed = self.airflow("dags", "test", dag_id, "-c", json.dumps(conf or {}), check=False)
-        run_id, state = self._python("-c", _LATEST_RUN, dag_id).stdout.split()
+        run_id, state = self.query(_LATEST_RUN, dag_id).split()
         return DagRunResult(run_id=run_id, state=state, output=completed.stdout + completed.stderr)
 
     def xcoms(self, dag_id: str, run_id: str) -> dict[tuple[str, str], Any]:
         """Every XCom of the run, by (task_id, key)."""
-        rows = json.loads(self._python("-c", _READ_XCOMS, dag_id, run_id).stdout)
+        rows = json.loads(self.query(_READ_XCOMS, dag_id, run_id))
         return {(task_id, key): value for task_id, key, value in rows}
 
     def rendered_fields(self, dag_id: str, run_id: str, task_id: str) -> dict[str, Any]:
         """The rendered template fields that Airflow stored for the task (what its UI shows)."""
-        fields: dict[str, Any] = json.loads(self._python("-c", _READ_RENDERED_FIELDS, dag_id, run_id, task_id).stdout)
+        fields: dict[str, Any] = json.loads(self.query(_READ_RENDERED_FIELDS, dag_id, run_id, task_id))
         return fields
 
     def asset_events(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
         """The asset events the run recorded: uri, task_id, extra, and the DAGs queued to run on that asset."""
-        events: list[dict[str, Any]] = json.loads(self._python("-c", _READ_ASSET_EVENTS, dag_id, run_id).stdout)
+        events: list[dict[str, Any]] = json.loads(self.query(_READ_ASSET_EVENTS, dag_id, run_id))
         return events
 
     def xcom(self, dag_id: str, run_id: str, task_id: str, key: str = "return_value") -> Any:
         return self.xcoms(dag_id, run_id)[(task_id, key)]
+
+    def query(self, script: str, *args: str) -> str:
+        """What a query script printed last: Airflow 3.0 also prints its log lines to stdout."""
+        return self._python("-c", script, *args).stdout.splitlines()[-1]
 
     def _python(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         completed = subprocess.run(
