@@ -29,6 +29,10 @@ _POLL_INTERVAL_SECONDS = 0.05
 _DELIVERY_REPORT_GRACE_SECONDS = 5.0
 # Serving delivery reports every so many messages keeps a batch's callbacks from piling up.
 _POLL_EVERY_MESSAGES = 1000
+# Metadata answers to wait for before the first acknowledgement (see KafkaProducer._start).
+_METADATA_ANSWERS = 2
+# librdkafka's default, for a configuration that does not set it.
+_TOPIC_PROPAGATION_DEFAULT_MS = 30000
 
 
 @dataclass(frozen=True)
@@ -113,6 +117,8 @@ class KafkaProducer:
         self._delivery_timeout = delivery_timeout_seconds(config)
         # The same watch as the Connections UI's Test: error callback and log, secrets removed, each cause logged once.
         self._watch = ClientWatch(self._config, self._secrets)
+        self._started = False
+        self._created = time.monotonic()
         try:
             self._producer = Producer({**config, "error_cb": self._watch.error, "logger": self._watch})
         except KafkaException as error:
@@ -133,6 +139,7 @@ class KafkaProducer:
         tally = DeliveryTally(message.topic)
         partition = ANY_PARTITION if message.partition is None else message.partition
         self._produce(message.topic, message.key, message.value, message.headers or None, partition, tally)
+        self._start(message.topic, tally)
         self._await_reports(tally, expected=1)
         if tally.first_error is not None:  # set with the first failure
             raise KafkaDeliveryError(self._explain_delivery(tally.first_error, tally.topic))
@@ -154,6 +161,11 @@ class KafkaProducer:
                         produce(topic, value, key, partition, tally, headers=headers)
                 except BufferError:
                     self._produce(topic, key, value, headers, partition, tally)
+                if not sent:
+                    self._start(topic, tally)
+                    if tally.failed:  # the first message failed: the task fails anyway, send no more
+                        sent = 1
+                        break
             except (KafkaException, KafkaDeliveryError) as error:
                 refused = error if isinstance(error, KafkaDeliveryError) else self._refusal(error, topic)
                 break
@@ -196,6 +208,49 @@ class KafkaProducer:
                 self._serve(_POLL_INTERVAL_SECONDS)
             except KafkaException as error:
                 raise self._refusal(error, topic) from None
+
+    def _start(self, topic: str, tally: DeliveryTally) -> None:
+        """After the first produce(): ask for the topic's metadata until a broker learned from it has answered.
+
+        An idempotent producer sends nothing before the broker has given it a producer id. Since librdkafka 2.10
+        its bootstrap connection is closed once the cluster's brokers are known, and the producer-id state machine,
+        finding no broker up at that moment, sleeps a fixed 500 ms; what wakes it earlier is a metadata answer
+        received while a learned broker's connection is up. The second answer here is such an answer (the first
+        may come through the bootstrap connection), so the first acknowledgement comes in milliseconds.
+
+        The answer also tells whether the topic exists: a topic still missing after
+        'topic.metadata.propagation.max.ms' fails at once, with the message its delivery report would give.
+        Nothing waits longer than before: each question waits one poll interval, the error callback is served in
+        between (bad credentials, TLS, protocol fail as fast as ever), and a delivery report ends the wait.
+        """
+        if self._started:
+            return
+        self._started = True
+        appear_by = self._created + self._topic_propagation_seconds()
+        deadline = time.monotonic() + self._delivery_timeout + _DELIVERY_REPORT_GRACE_SECONDS
+        answers = 0
+        while answers < _METADATA_ANSWERS and not tally.reported and time.monotonic() < deadline:
+            asked = time.monotonic()
+            try:
+                metadata = self._producer.list_topics(topic, timeout=_POLL_INTERVAL_SECONDS)
+            except KafkaException:  # no broker answered within the interval (not connected yet, or down)
+                self._serve(max(0.0, asked + _POLL_INTERVAL_SECONDS - time.monotonic()))
+                continue
+            self._serve(0)
+            if tally.reported:  # the delivery report came first: it tells the rest
+                return
+            found = metadata.topics.get(topic)
+            error = None if found is None else found.error
+            if error is not None and error.code() in (KafkaError.UNKNOWN_TOPIC_OR_PART, KafkaError._UNKNOWN_TOPIC):
+                if time.monotonic() >= appear_by:
+                    raise KafkaDeliveryError(self._explain_delivery(error, topic))
+                self._serve(min(_POLL_INTERVAL_SECONDS, max(0.0, appear_by - time.monotonic())))
+                continue
+            answers += 1
+
+    def _topic_propagation_seconds(self) -> float:
+        text = self._config.get("topic.metadata.propagation.max.ms", "")
+        return (int(text) if text.isdigit() else _TOPIC_PROPAGATION_DEFAULT_MS) / 1000
 
     def _refusal(self, error: KafkaException, topic: str) -> KafkaDeliveryError:
         return KafkaDeliveryError(self._explain_delivery(error.args[0], topic))
