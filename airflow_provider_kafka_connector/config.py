@@ -32,7 +32,7 @@ MAX_IN_FLIGHT_WITH_IDEMPOTENCE = 5
 # from the bootstrap server only after max(11 ms, reconnect.backoff.ms / 2), and the idempotent producer cannot get
 # its producer id before that connection is up. 20 ms instead of 100 gets a fresh producer's first acknowledgement
 # about 40 ms sooner; the only other effect is quicker first retries against an unreachable broker (20, 40, 80 ms
-# ... up to reconnect.backoff.max.ms). `enable.sparse.connections=false` would be ~8 ms faster still on PLAINTEXT
+# ... up to reconnect.backoff.max.ms). `enable.sparse.connections=false` would be ~10 ms faster still on PLAINTEXT
 # and no faster on SASL_SSL (measured, one broker), but it connects, with TLS and SASL, to every broker of the
 # cluster for every task, which on a large cluster costs more than it saves. Both can be overridden per connection.
 MISCELLANEOUS_DEFAULTS: dict[str, str] = {

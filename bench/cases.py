@@ -154,6 +154,19 @@ def case_one(p: dict[str, Any]) -> dict[str, Any]:
     return {"seconds": interleaved(runners), "delivered": delivered(p["topic"])}
 
 
+def case_startup(p: dict[str, Any]) -> dict[str, Any]:
+    """A fresh producer to its first acknowledgement: ours (idempotent) against bare clients with librdkafka's
+    defaults, without and with idempotence, and ours with ``enable.sparse.connections=false``."""
+    bare_config = {"bootstrap.servers": os.environ["KAFKA_BOOTSTRAP_SERVERS"], "acks": "all"}
+    runners = {
+        "ours": (ours(p["topic"], None), p["reps"], p["warmup"]),
+        "ours_not_sparse": (ours(p["topic"], None, {"enable.sparse.connections": "false"}), p["reps"], p["warmup"]),
+        "bare": (bare(p["topic"], 1, bare_config), p["reps"], p["warmup"]),
+        "bare_idempotent": (bare(p["topic"], 1, {**bare_config, "enable.idempotence": "true"}), p["reps"], p["warmup"]),
+    }
+    return {"seconds": interleaved(runners), "delivered": delivered(p["topic"])}
+
+
 def case_batch(p: dict[str, Any]) -> dict[str, Any]:
     n = p["messages"]
     runners = {
@@ -203,6 +216,7 @@ def case_memory(p: dict[str, Any]) -> dict[str, Any]:
 
 CASES: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "one": case_one,
+    "startup": case_startup,
     "batch": case_batch,
     "official": case_official,
     "import": case_import,

@@ -36,7 +36,7 @@ BENCH_VENV = REPO / ".cache" / "bench-venv"
 OFFICIAL_PROVIDER = "apache-airflow-providers-apache-kafka==2.1.0"
 OFFICIAL_MODULE = "airflow.providers.apache.kafka.operators.produce"
 OURS_MODULE = "airflow_provider_kafka_connector.operators.kafka_producer"
-BENCHMARKS = ("one", "batch", "official", "import", "memory")
+BENCHMARKS = ("one", "startup", "batch", "official", "import", "memory")
 PARTITIONS = 3
 SAMPLES: dict[str, Any] = {}  # every worker's raw measurements, for the JSON report
 
@@ -176,6 +176,30 @@ def bench_one(args: argparse.Namespace, broker: KafkaBroker, env: dict[str, str]
     return rows
 
 
+def bench_startup(args: argparse.Namespace, broker: KafkaBroker, env: dict[str, str]) -> list[Row]:
+    """A fresh idempotent producer to its first acknowledgement (execute, one message) against bare clients."""
+    topic = new_topic(broker, "startup")
+    params = {"topic": topic, "reps": args.startup_reps, "warmup": args.warmup}
+    result = run_case(sys.executable, "startup", params, env)
+    check_delivered(result, 4 * (args.startup_reps + args.warmup), "startup")
+    ms = {name: median(values) * 1000 for name, values in result["seconds"].items()}
+    detail = f"ours {ms['ours']:.1f} ms, bare {ms['bare']:.1f} ms, bare idempotent {ms['bare_idempotent']:.1f} ms"
+    ratio, faster = ms["ours"] / ms["bare"], ms["bare_idempotent"] / ms["ours"]
+    not_sparse = ms["ours_not_sparse"] / ms["bare"]
+    return [
+        Row("fresh idempotent 1st ack: ours / bare", ratio, "x", "<= 2.0x", ratio <= 2.0, detail),
+        Row("... bare idempotent / ours", faster, "x", ">= 50x", faster >= 50, f"median of {args.startup_reps}"),
+        Row(
+            "... ours, sparse connections off / bare",
+            not_sparse,
+            "x",
+            "",
+            None,
+            f"ours with enable.sparse.connections=false {ms['ours_not_sparse']:.1f} ms",
+        ),
+    ]
+
+
 def bench_batch(args: argparse.Namespace, broker: KafkaBroker, env: dict[str, str]) -> list[Row]:
     n = args.batch_messages
     topic = new_topic(broker, "batch")
@@ -290,6 +314,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", default=",".join(BENCHMARKS), help="comma-separated: %(default)s")
     parser.add_argument("--one-reps", type=int, default=20, help="1-message runs of each side (default %(default)s)")
+    parser.add_argument("--startup-reps", type=int, default=9, help="fresh producers of each (default %(default)s)")
     parser.add_argument("--batch-messages", type=int, default=100_000, help="default %(default)s")
     parser.add_argument("--batch-reps", type=int, default=15, help="default %(default)s")
     parser.add_argument("--official-reps", type=int, default=5, help="default %(default)s")
@@ -322,6 +347,7 @@ def main(argv: list[str] | None = None) -> int:
         env = worker_env(broker, airflow_home)
         benchmarks: dict[str, Callable[[], list[Row]]] = {
             "one": lambda: bench_one(args, broker, env),
+            "startup": lambda: bench_startup(args, broker, env),
             "batch": lambda: bench_batch(args, broker, env),
             "official": lambda: bench_official(args, broker, env, python) if python else [],
             "import": lambda: bench_import(args, env, python),
