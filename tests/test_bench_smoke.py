@@ -41,6 +41,12 @@ def test_benchmarks_of_our_operator_run(broker, tmp_path):
 
 
 @pytest.mark.broker
+def test_startup_benchmark_runs(broker, tmp_path):
+    rows = run_bench(broker, tmp_path, "--only", "startup", "--startup-reps", "1")
+    assert [row["target"] for row in rows.values()] == ["<= 2.0x", ">= 50x", ""]
+    assert all(row["measured"] > 0 for row in rows.values())
+
+
 def test_benchmarks_against_the_official_provider_run(broker, tmp_path):
     # Its venv takes about a minute to make, once; CI (where a skip fails) makes it, elsewhere run
     # `.venv/bin/python bench/run.py --setup-only` first.
