@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from importlib.metadata import version
-
 import pytest
-from airflow.exceptions import AirflowNotFoundException
 
 from airflow_provider_kafka_connector.config import MISCELLANEOUS_DEFAULTS, ProducerConfigError
 from airflow_provider_kafka_connector.hooks.kafka_producer import KafkaProducerHook
@@ -39,15 +36,8 @@ def test_port_field_applies_to_a_single_host(kafka_connection):
     assert KafkaProducerHook(conn_id).producer_config()["bootstrap.servers"] == "broker:9093"
 
 
-AIRFLOW = tuple(int(part) for part in version("apache-airflow-core").split(".")[:2])
-
-
 def test_extras_that_are_not_an_object_name_the_connection(kafka_connection):
     conn_id = kafka_connection(host="b:1", extra='["client.id"]')
-    if AIRFLOW < (3, 1):  # Airflow 3.0 cannot read such a connection at all, before the hook sees it
-        with pytest.raises(AirflowNotFoundException, match=conn_id):
-            KafkaProducerHook(conn_id).producer_config()
-        return
     with pytest.raises(ProducerConfigError, match=f"connection '{conn_id}' must be a JSON object"):
         KafkaProducerHook(conn_id).producer_config()
 

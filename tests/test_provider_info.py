@@ -1,6 +1,6 @@
 """What the installed Airflow itself reads from the provider: its registration and the Connections form.
 
-Airflow 3.2 and later take the form from get_provider_info(); 3.0 and 3.1 from
+Airflow 3.2 and later take the form from get_provider_info(); 3.1 from
 KafkaProducerHook.get_ui_field_behaviour() (and only where wtforms imports, as it does with the FAB provider).
 Both paths end in the API the UI calls.
 """

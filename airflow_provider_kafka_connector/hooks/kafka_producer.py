@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_kafka_connector._airflow_compat import BaseHook, mask_secret
+from airflow.sdk import BaseHook
+from airflow.sdk.log import mask_secret
+
 from airflow_provider_kafka_connector.config import (
     ConnectionSettings,
     ProducerConfig,
