@@ -579,7 +579,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     signal.signal(signal.SIGTERM, _exit_on_signal)
     signal.signal(signal.SIGHUP, _exit_on_signal)
+    started = time.monotonic()
+    print(f"Starting a Kafka {KAFKA_VERSION} broker on 127.0.0.1 (jars from Maven Central once)", file=sys.stderr)
     with running_broker() as broker:
+        print(f"Broker ready in {time.monotonic() - started:.1f} s at {broker.plaintext}", file=sys.stderr, flush=True)
         return subprocess.call(args[1:], env={**os.environ, **broker_env(broker)})
 
 
