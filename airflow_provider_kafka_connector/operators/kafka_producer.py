@@ -10,6 +10,7 @@ from airflow.sdk import BaseOperator, XComArg
 from airflow_provider_kafka_connector.exceptions import KafkaConfigurationError
 from airflow_provider_kafka_connector.hooks.kafka_producer import KafkaProducerHook, hide_secrets
 from airflow_provider_kafka_connector.lineage import openlineage_facets, outlet_alias, report_topic
+from airflow_provider_kafka_connector.redaction import redacted
 from airflow_provider_kafka_connector.serialization import (
     Headers,
     serialize_headers,
@@ -76,6 +77,7 @@ class KafkaProducerOperator(BaseOperator):
         self.messages = messages
         self.kafka_conn_id = kafka_conn_id
         self.additional_properties = additional_properties
+        self._properties_to_send: Mapping[str, Any] | None = None
         if isinstance(messages, XComArg):  # Airflow links XComArgs of template fields only; messages is not one
             XComArg.apply_upstream_relationship(self, messages)
         # The topic's asset kafka://<server>/<topic> is only known when the task runs (the topic is templated, the
@@ -92,16 +94,20 @@ class KafkaProducerOperator(BaseOperator):
     ) -> None:
         # Not render_template_fields: a mapped task instance is rendered through this method only.
         super()._do_render_template_fields(parent, template_fields, context, jinja_env, seen_oids)
-        # Rendered properties are logged, stored and shown by `airflow tasks render`: hide their secrets first.
+        # Rendered fields are logged, stored and shown by `airflow tasks render`, and not every Airflow release
+        # masks them (3.1.0 stores a dict field as it is): the field keeps "***" for each secret, and the task
+        # sends the real values, which are registered with the secrets masker for its logs.
         if parent is self and isinstance(self.additional_properties, Mapping):
-            self.additional_properties = hide_secrets(self.additional_properties)
+            self._properties_to_send = hide_secrets(self.additional_properties)
+            self.additional_properties = redacted(self.additional_properties)
 
     def execute(self, context: Context) -> dict[str, Any]:
         messages = self.messages
         if isinstance(messages, XComArg):  # nor does Airflow resolve them: pull the upstream output now
             messages = self.messages = messages.resolve(context)
         hook = KafkaProducerHook(kafka_conn_id=self.kafka_conn_id)
-        with hook.get_producer(self.additional_properties) as producer:
+        properties = self.additional_properties if self._properties_to_send is None else self._properties_to_send
+        with hook.get_producer(properties) as producer:
             response = self._send_one(producer) if messages is None else self._send_many(producer, messages)
         if messages is None:
             self.log.info(
