@@ -12,6 +12,7 @@ Airflow and OpenLineage are imported lazily: importing this module costs nothing
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -89,6 +90,17 @@ def outlet_alias(operator: BaseOperator) -> AssetAlias:
     return AssetAlias(name=f"{ALIAS_PREFIX}{dag_id}.{operator.task_id}" if dag_id else ALIAS_PREFIX + operator.task_id)
 
 
+def event_extra(response: Mapping[str, Any]) -> dict[str, Any]:
+    """An asset event's extra: the response, with a batch's per-partition offsets as compact JSON text.
+
+    Airflow 3.1 hashes the values of an alias event's extra and drops an event holding a dict or a list.
+    """
+    return {
+        name: json.dumps(value, separators=(",", ":")) if isinstance(value, (Mapping, list)) else value
+        for name, value in response.items()
+    }
+
+
 def report_topic(
     operator: BaseOperator,
     context: Context,
@@ -109,12 +121,12 @@ def report_topic(
         return asset
     declared = [outlet for outlet in operator.outlets if isinstance(outlet, Asset) and outlet.uri == asset.uri]
     if declared:
-        events[declared[0]].extra.update(dict(extra or {}))
+        events[declared[0]].extra.update(event_extra(extra or {}))
         return declared[0]
     aliases = [outlet for outlet in operator.outlets if isinstance(outlet, AssetAlias)]
     alias = next((a for a in aliases if a.name.startswith(ALIAS_PREFIX)), aliases[0] if aliases else None)
     if alias is not None:
-        events[alias].add(asset, extra=dict(extra or {}))
+        events[alias].add(asset, extra=event_extra(extra or {}))
     return asset
 
 

@@ -174,7 +174,10 @@ def test_each_task_and_mapped_instance_records_its_topic_asset_event(composition
         by_task[event["task_id"]].append(event)
     topics = composition.topics
     assert [e["uri"] for e in by_task["publish_orders"]] == [f"kafka://{server}/{topics['orders']}"]
-    assert [e["extra"] for e in by_task["publish_orders"]] == [composition.response("publish_orders")]
+    [orders_event] = by_task["publish_orders"]
+    summary = composition.response("publish_orders")
+    # A batch's per-partition offsets travel as JSON text: Airflow 3.1 drops an event whose extra holds a dict.
+    assert {**orders_event["extra"], "partitions": json.loads(orders_event["extra"]["partitions"])} == summary
     assert [e["uri"] for e in by_task["publish_events"]] == [f"kafka://{server}/{topics['events']}"]
     for task_id in ("publish_each", "publish_kwargs"):
         extras = sorted((e["extra"] for e in by_task[task_id]), key=canonical)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from importlib.metadata import version
+
 import pytest
 
 from airflow_provider_kafka_connector.config import MISCELLANEOUS_DEFAULTS, ProducerConfigError
 from airflow_provider_kafka_connector.hooks.kafka_producer import KafkaProducerHook
 from airflow_provider_kafka_connector.producer import OutgoingMessage
 from harness.pytest_plugin import require
+
+AIRFLOW = tuple(int(part) for part in version("apache-airflow-core").split(".")[:2])
 
 
 def send_one(hook: KafkaProducerHook, topic: str, additional_properties: dict | None = None) -> dict:
@@ -36,6 +40,12 @@ def test_port_field_applies_to_a_single_host(kafka_connection):
     assert KafkaProducerHook(conn_id).producer_config()["bootstrap.servers"] == "broker:9093"
 
 
+@pytest.mark.xfail(
+    AIRFLOW < (3, 2),
+    reason="Airflow 3.1 cannot read such a connection itself: outside a task it fails importing SUPERVISOR_COMMS",
+    raises=ImportError,
+    strict=True,
+)
 def test_extras_that_are_not_an_object_name_the_connection(kafka_connection):
     conn_id = kafka_connection(host="b:1", extra='["client.id"]')
     with pytest.raises(ProducerConfigError, match=f"connection '{conn_id}' must be a JSON object"):
