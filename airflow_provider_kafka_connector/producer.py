@@ -184,6 +184,30 @@ class KafkaProducer:
             )
         return tally.summary()
 
+    # For exactly_once.TransactionalProducer, which runs send() or send_many() inside a transaction.
+    @property
+    def client(self) -> Producer:
+        return self._producer
+
+    @property
+    def config(self) -> Mapping[str, str]:
+        return self._config
+
+    @property
+    def watch(self) -> ClientWatch:
+        return self._watch
+
+    @property
+    def delivery_timeout(self) -> float:
+        return self._delivery_timeout
+
+    def warm_up(self, topic: str) -> None:
+        """What _start does after the first message, before any: the metadata a producer id waits for."""
+        self._start(topic, DeliveryTally(topic))
+
+    def scrub(self, text: str) -> str:
+        return self._scrub(text)
+
     def close(self) -> None:
         """Drop anything still queued (its task has failed already) and release the client."""
         producer = self.__dict__.pop("_producer", None)
