@@ -102,7 +102,10 @@ class DeliveryTally:
 def release(producer: Producer) -> None:
     """Drop what is still queued and free the client at once (older confluent-kafka has no close())."""
     producer.purge()
-    producer.flush(0)
+    try:
+        producer.flush(0)
+    except KafkaException:  # a fatally failed (e.g. fenced transactional) producer refuses; it is freed all the same
+        pass
     close = getattr(producer, "close", None)
     if close is not None:
         close()
