@@ -1,6 +1,6 @@
 """exactly_once: the names and the marker (pure), and the transactional send against the real broker.
 
-The same failures under a real Airflow scheduler (SIGKILL, a zombie, clears) are in tests/test_exactly_once_scheduler.py.
+The same failures under a real Airflow scheduler (SIGKILL, a zombie, clears): tests/test_exactly_once_scheduler.py.
 """
 
 from __future__ import annotations
@@ -219,8 +219,7 @@ def test_a_try_that_never_committed_is_aborted_by_the_retry_and_fenced_when_it_r
     zombie.client.begin_transaction()
     zombie.send(OutgoingMessage(topic, b"k", b"first try", []))
     try:
-        response, published = publish_one(broker, try_of(first, 2), topic, b"retry")
-        assert published
+        assert publish_one(broker, try_of(first, 2), topic, b"retry")[1]
         committed = broker.read_all(topic, "read_committed")
         assert [m.value() for m in committed] == [b"retry"]
         assert sorted(m.value() for m in broker.read_all(topic, "read_uncommitted")) == [b"first try", b"retry"]
