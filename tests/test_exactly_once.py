@@ -12,7 +12,7 @@ import pytest
 from confluent_kafka import IsolationLevel, KafkaError, TopicPartition
 from confluent_kafka.admin import OffsetSpec
 
-from airflow_provider_kafka_connector.config import MISCELLANEOUS_DEFAULTS
+from airflow_provider_kafka_connector.config import MISCELLANEOUS_DEFAULTS, ConnectionSettings, build_producer_config
 from airflow_provider_kafka_connector.exactly_once import (
     MAX_MARKER_CHARS,
     PREFIX,
@@ -23,7 +23,11 @@ from airflow_provider_kafka_connector.exactly_once import (
     explain_transaction_error,
     marker_consumer_config,
 )
-from airflow_provider_kafka_connector.exceptions import KafkaDeliveryError, KafkaTransactionError
+from airflow_provider_kafka_connector.exceptions import (
+    KafkaConfigurationError,
+    KafkaDeliveryError,
+    KafkaTransactionError,
+)
 from airflow_provider_kafka_connector.producer import KafkaProducer, OutgoingMessage
 
 IDENTITY = TaskInstanceIdentity("a_dag", "a_task", "manual__2026-11-30T00:00:00+00:00", map_index=-1)
@@ -148,6 +152,11 @@ def test_each_transaction_failure_names_its_cause_and_fix(code, fix):
     message = explain_transaction_error(KafkaError(code), "init_transactions", IDENTITY, "orders")
     assert message.startswith("exactly_once: init_transactions failed for topic 'orders': ")
     assert fix in message and message.endswith("Nothing of this try is visible to read_committed consumers.")
+
+
+def test_a_transactional_id_of_ones_own_is_refused_with_exactly_once_as_the_way():
+    with pytest.raises(KafkaConfigurationError, match=r"exactly_once=True"):
+        build_producer_config(ConnectionSettings("c", host="b:9092"), {"transactional.id": "mine"})
 
 
 # --- against the broker ---------------------------------------------------------------------------
