@@ -24,7 +24,7 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -295,8 +295,3 @@ class TransactionalProducer:
 
     def _explain(self, error: KafkaError, step: str, topic: str) -> str:
         return self._producer.scrub(explain_transaction_error(error, step, self._identity, topic))
-
-
-def send_records(topic: str, records: Iterable[Any]) -> Callable[[KafkaProducer], dict[str, Any]]:
-    """``publish``'s send for a batch."""
-    return lambda producer: producer.send_many(topic, records)
