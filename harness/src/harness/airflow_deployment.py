@@ -12,6 +12,7 @@ import contextlib
 import json
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -22,6 +23,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from harness.airflow_dag_run import migrated_database
 from harness.ports import LOOPBACK, free_port
 
 START_TIMEOUT = 180
@@ -74,21 +76,8 @@ class AirflowDeployment:
 
     def start(self) -> None:
         self.home.mkdir(parents=True, exist_ok=True)
-        # The API server takes longest to start and touches the database only when asked: it starts while the
-        # database is migrated; the scheduler and the DAG processor need the migrated database.
-        migrate = subprocess.Popen(
-            [sys.executable, "-m", "airflow", "db", "migrate"],
-            env=self.env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        self._processes["db-migrate"] = migrate
+        shutil.copyfile(migrated_database(), self.home / "airflow.db")
         self._launch("api-server", "api-server", "--host", LOOPBACK, "--port", str(self.port))
-        output, _ = migrate.communicate(timeout=START_TIMEOUT)
-        del self._processes["db-migrate"]
-        if migrate.returncode != 0:
-            raise AirflowDeploymentError(f"airflow db migrate failed:\n{output.decode(errors='replace')}")
         self._launch("scheduler", "scheduler")
         self._launch("dag-processor", "dag-processor")
         deadline = time.monotonic() + START_TIMEOUT
