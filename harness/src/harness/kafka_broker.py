@@ -109,8 +109,9 @@ class KafkaBroker:
         return AdminClient(quiet({"bootstrap.servers": self.plaintext}))
 
     def create_topic(self, name: str, partitions: int = 1) -> None:
+        """A topic with the broker's default.replication.factor, once every partition has a leader."""
         admin = self.admin()
-        futures = admin.create_topics([NewTopic(name, num_partitions=partitions, replication_factor=1)])
+        futures = admin.create_topics([NewTopic(name, num_partitions=partitions)])
         futures[name].result(timeout=30)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -188,12 +189,24 @@ class KafkaBroker:
         if self._process is not None:
             _terminate(self._process)
 
+    def kill(self) -> None:
+        """SIGKILL: the broker dies at once, as on a crash or power loss (no controlled shutdown)."""
+        if self._process is not None and self._process.poll() is None:
+            self._process.kill()
+            self._process.wait()
+        if self._process is not None:
+            _live_processes.discard(self._process)
+
     def restart(self, down_seconds: float = 0) -> None:
         self.stop()
         time.sleep(down_seconds)
         self._launch()
 
     def _launch(self) -> None:
+        self._start_process()
+        _wait_ready(self)
+
+    def _start_process(self) -> None:
         assert self.log_file is not None
         with self.log_file.open("ab") as out:
             self._process = _spawn(
@@ -204,7 +217,6 @@ class KafkaBroker:
                 cwd=self.work_dir,
                 env=_java_env(),
             )
-        _wait_ready(self)
 
 
 def quiet(config: dict[str, Any]) -> dict[str, Any]:
@@ -378,16 +390,35 @@ class _Ports:
 
     @classmethod
     def free(cls) -> _Ports:
-        return cls(*free_ports(4, HOST))
+        return cls.free_for(1)[0]
+
+    @classmethod
+    def free_for(cls, nodes: int) -> list[_Ports]:
+        ports = free_ports(4 * nodes, HOST)  # all at once, so that no two nodes get the same port
+        return [cls(*ports[i : i + 4]) for i in range(0, len(ports), 4)]
 
 
-def _server_settings(work_dir: Path, ports: _Ports, keystore: Path, plain_users: list[User]) -> dict[str, str]:
+@dataclass(frozen=True)
+class _Node:
+    """What differs between the nodes of a cluster (one node, alone, is the single broker)."""
+
+    node_id: int = 1
+    voters: str = ""  # controller.quorum.voters; empty: this node alone
+    replicas: int = 1  # the replication factor of new and internal topics
+    min_insync: int = 1
+    extra: tuple[tuple[str, str], ...] = ()  # further server settings
+    jvm_opts: tuple[str, ...] = ()
+
+
+def _server_settings(
+    work_dir: Path, ports: _Ports, keystore: Path, plain_users: list[User], node: _Node = _Node()
+) -> dict[str, str]:
     listeners = {"PLAINTEXT": ports.plaintext, "SASL_PLAINTEXT": ports.sasl_plaintext, "SASL_SSL": ports.sasl_ssl}
     advertised = ",".join(f"{name}://{HOST}:{port}" for name, port in listeners.items())
     settings = {
         "process.roles": "broker,controller",
-        "node.id": "1",
-        "controller.quorum.voters": f"1@{HOST}:{ports.controller}",
+        "node.id": str(node.node_id),
+        "controller.quorum.voters": node.voters or f"{node.node_id}@{HOST}:{ports.controller}",
         "listeners": f"{advertised},CONTROLLER://{HOST}:{ports.controller}",
         "advertised.listeners": advertised,
         "listener.security.protocol.map": ",".join(f"{n}:{n}" for n in listeners) + ",CONTROLLER:PLAINTEXT",
@@ -396,14 +427,14 @@ def _server_settings(work_dir: Path, ports: _Ports, keystore: Path, plain_users:
         "log.dirs": str(work_dir / "data"),
         "auto.create.topics.enable": "false",
         "num.partitions": "1",
-        "default.replication.factor": "1",
-        "min.insync.replicas": "1",
-        "offsets.topic.replication.factor": "1",
+        "default.replication.factor": str(node.replicas),
+        "min.insync.replicas": str(node.min_insync),
+        "offsets.topic.replication.factor": str(node.replicas),
         "offsets.topic.num.partitions": "1",
-        "transaction.state.log.replication.factor": "1",
-        "transaction.state.log.min.isr": "1",
-        "share.coordinator.state.topic.replication.factor": "1",
-        "share.coordinator.state.topic.min.isr": "1",
+        "transaction.state.log.replication.factor": str(node.replicas),
+        "transaction.state.log.min.isr": str(node.min_insync),
+        "share.coordinator.state.topic.replication.factor": str(node.replicas),
+        "share.coordinator.state.topic.min.isr": str(node.min_insync),
         "num.network.threads": "2",
         "num.io.threads": "2",
         "group.initial.rebalance.delay.ms": "0",
@@ -415,6 +446,7 @@ def _server_settings(work_dir: Path, ports: _Ports, keystore: Path, plain_users:
         settings[f"listener.name.{listener}.plain.sasl.jaas.config"] = _plain_jaas(plain_users)
         for mechanism in SCRAM_MECHANISMS:
             settings[f"listener.name.{listener}.{mechanism.lower()}.sasl.jaas.config"] = f"{SCRAM_MODULE} required;"
+    settings.update(node.extra)
     return settings
 
 
@@ -440,8 +472,7 @@ def _scram_argument(mechanism: str, user: User) -> str:
     return f'{mechanism}=[name="{user.name}",password="{user.password}"]'
 
 
-def _format_storage(properties: Path, scram_users: list[User], log_file: Path) -> None:
-    cluster_id = _random_cluster_id()
+def _format_storage(properties: Path, scram_users: list[User], log_file: Path, cluster_id: str) -> None:
     scram_args = [
         arg
         for user in scram_users
@@ -501,14 +532,11 @@ def _log_tail(broker: KafkaBroker, lines: int = 40) -> str:
     return f"last lines of {broker.log_file}:\n" + "\n".join(tail)
 
 
-def start_broker(work_dir: Path) -> KafkaBroker:
-    """Start a fresh broker; its certificates, configuration, data and log live in work_dir."""
-    fetch_jars()
+def prepare_node(work_dir: Path, ca: Certificate, ports: _Ports, cluster_id: str, node: _Node = _Node()) -> KafkaBroker:
+    """A broker's certificates (issued by ca), configuration and formatted storage in work_dir; not started."""
     work_dir.mkdir(parents=True, exist_ok=True)
-    ca = Certificate.authority("harness-ca")
     ca_file = ca.write(work_dir / "tls", "harness-ca")
     keystore = ca.issue_server().write_keystore(work_dir / "tls" / "server-keystore.pem")
-    ports = _Ports.free()
     broker = KafkaBroker(
         plaintext=f"{HOST}:{ports.plaintext}",
         sasl_plaintext=f"{HOST}:{ports.sasl_plaintext}",
@@ -522,12 +550,19 @@ def start_broker(work_dir: Path) -> KafkaBroker:
     )
     assert broker.log_file is not None
     properties = work_dir / "server.properties"
-    settings = _server_settings(work_dir, ports, keystore, [PLAIN_USER, TRICKY_USER, UNICODE_USER])
+    settings = _server_settings(work_dir, ports, keystore, [PLAIN_USER, TRICKY_USER, UNICODE_USER], node)
     properties.write_text("".join(_properties_line(k, v) + "\n" for k, v in settings.items()), encoding="ascii")
     (work_dir / "log4j2.properties").write_text(_LOG4J2)
-    _format_storage(properties, [SCRAM_USER], broker.log_file)
+    _format_storage(properties, [SCRAM_USER], broker.log_file, cluster_id)
     log4j = f"-Dlog4j2.configurationFile={work_dir / 'log4j2.properties'}"
-    broker._command = _java("kafka.Kafka", str(properties), jvm_opts=(log4j,))
+    broker._command = _java("kafka.Kafka", str(properties), jvm_opts=(log4j, *node.jvm_opts))
+    return broker
+
+
+def start_broker(work_dir: Path) -> KafkaBroker:
+    """Start a fresh broker; its certificates, configuration, data and log live in work_dir."""
+    fetch_jars()
+    broker = prepare_node(work_dir, Certificate.authority("harness-ca"), _Ports.free(), _random_cluster_id())
     try:
         broker._launch()
         _upsert_scram(broker, [TRICKY_USER])

@@ -4,6 +4,8 @@ active wherever the harness is installed; `-p no:kafka_connector_harness` turns 
 Fixtures:
     broker            one real Kafka broker per session (harness.kafka_broker), or the one KAFKA_BOOTSTRAP_SERVERS
                       and friends describe (see harness.kafka_broker.broker_env)
+    kafka_cluster     a real three-node Kafka cluster (harness.kafka_cluster: RF 3, min.insync.replicas 2) per session,
+                      started only for a test that asks for it; its start time and the nodes' RSS are reported
     new_topic         new_topic(partitions=3) creates a topic named after the test and returns its name
     topic             one such topic
     kafka_connection  kafka_connection(conn_id="kafka_test", **fields) defines an Airflow connection of type
@@ -24,6 +26,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import time
 import uuid
 from collections.abc import Callable, Generator, Iterator
 
@@ -32,11 +35,14 @@ import pytest
 
 from harness.airflow_deployment import AirflowDeployment, running_airflow
 from harness.kafka_broker import KafkaBroker, broker_env, existing_broker_from_env, running_broker
+from harness.kafka_cluster import KafkaCluster, running_cluster
 
 FAIL_SKIPS_IN_CI = "kafka_harness_fail_skips_in_ci"
 DEPLOYMENT_DAGS = "kafka_harness_deployment_dags"
 # (test, seconds to failure, first line of the error the user sees), e.g. filled by tests/test_failures.py.
 FAILURE_REPORT: list[tuple[str, float, str]] = []
+# Measured figures printed in the terminal summary (e.g. the cluster's start time and memory).
+FIGURES: list[str] = []
 
 
 def running_in_ci() -> bool:
@@ -57,6 +63,15 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaBroker]:
         return
     with running_broker(tmp_path_factory.mktemp("kafka")) as started:
         yield started
+
+
+@pytest.fixture(scope="session")
+def kafka_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaCluster]:
+    started = time.monotonic()
+    with running_cluster(tmp_path_factory.mktemp("kafka-cluster")) as cluster:
+        rss = ", ".join(f"node {n}: {size / 2**20:.0f} MiB" for n, size in sorted(cluster.rss_bytes().items()))
+        FIGURES.append(f"3-node Kafka cluster started in {time.monotonic() - started:.1f} s; JVM RSS {rss}")
+        yield cluster
 
 
 @pytest.fixture
@@ -103,6 +118,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "broker: needs the real Kafka broker started by the harness")
+    config.addinivalue_line("markers", "cluster: needs the three-node Kafka cluster started by the harness")
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -117,6 +133,10 @@ def pytest_runtest_makereport(
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if FIGURES:
+        terminalreporter.section("harness figures")
+        for line in FIGURES:
+            terminalreporter.write_line(line)
     if FAILURE_REPORT:
         terminalreporter.section("time to failure and the error a user sees")
         for test, seconds, first_line in FAILURE_REPORT:
