@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from typing import Any
 
 from confluent_kafka import KafkaError
 
@@ -26,6 +27,7 @@ __all__ = [
     "explain_config_error",
     "explain_delivery_error",
     "protocol_mismatch",
+    "replica_shortfall",
     "unrecoverable_client_error",
 ]
 
@@ -72,8 +74,31 @@ def unrecoverable_client_error(error: KafkaError, config: Mapping[str, str]) -> 
     return None
 
 
-def explain_delivery_error(error: KafkaError, topic: str, config: Mapping[str, str], last_client_error: str) -> str:
-    """A delivery report's or a refused produce()'s error, with what to change."""
+def replica_shortfall(topic: str, partitions: Mapping[int, Any], min_insync: int | None) -> str:
+    """Why acks=all writes to topic wait, from its metadata (PartitionMetadata by partition) and min.insync.replicas.
+
+    A partition with fewer in-sync replicas than min.insync.replicas answers NOT_ENOUGH_REPLICAS, which librdkafka
+    retries silently until the delivery times out; one without a leader takes no writes at all.
+    """
+    notes = []
+    leaderless = sorted(p for p, m in partitions.items() if m.leader < 0)
+    if leaderless:
+        notes.append(f"partitions {leaderless} of {topic!r} have no leader (the brokers holding them are down)")
+    short = sorted(p for p, m in partitions.items() if m.leader >= 0 and min_insync and len(m.isrs) < min_insync)
+    if short:
+        listed = ", ".join(f"partition {p}: {len(partitions[p].isrs)} of {len(partitions[p].replicas)}" for p in short)
+        notes.append(
+            f"not enough in-sync replicas (NOT_ENOUGH_REPLICAS) in {topic!r}: {listed} replicas in sync, fewer than "
+            f"the topic's min.insync.replicas={min_insync}, so writes with acks=all are refused until enough "
+            "replicas are back. Check that the brokers holding the replicas are running and can reach each other"
+        )
+    return f" The cluster says: {'; '.join(notes)}." if notes else ""
+
+
+def explain_delivery_error(
+    error: KafkaError, topic: str, config: Mapping[str, str], last_client_error: str, cluster_note: str = ""
+) -> str:
+    """A delivery report's or a refused produce()'s error, with what to change (cluster_note: replica_shortfall)."""
     code = error.code()
     servers = config.get("bootstrap.servers")
     if code in (KafkaError.UNKNOWN_TOPIC_OR_PART, KafkaError._UNKNOWN_TOPIC):
@@ -89,7 +114,7 @@ def explain_delivery_error(error: KafkaError, topic: str, config: Mapping[str, s
     elif code == KafkaError._MSG_TIMED_OUT:
         hint = (
             f"Not acknowledged by {servers} within 'delivery.timeout.ms' "
-            f"({config.get('delivery.timeout.ms', '300000')} ms){last_client_error}."
+            f"({config.get('delivery.timeout.ms', '300000')} ms){last_client_error}.{cluster_note}"
         )
     else:
         hint = ""

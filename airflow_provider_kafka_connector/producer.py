@@ -17,7 +17,7 @@ from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
 from airflow_provider_kafka_connector.client_watch import ClientWatch
 from airflow_provider_kafka_connector.config import delivery_timeout_seconds
-from airflow_provider_kafka_connector.errors import explain_config_error, explain_delivery_error
+from airflow_provider_kafka_connector.errors import explain_config_error, explain_delivery_error, replica_shortfall
 from airflow_provider_kafka_connector.exceptions import KafkaConfigurationError, KafkaDeliveryError
 from airflow_provider_kafka_connector.redaction import scrub
 from airflow_provider_kafka_connector.serialization import ANY_PARTITION, Record, SerializedHeaders
@@ -25,6 +25,11 @@ from airflow_provider_kafka_connector.serialization import ANY_PARTITION, Record
 log = logging.getLogger(__name__)
 
 _POLL_INTERVAL_SECONDS = 0.05
+# How long a failed task waits for each answer that says why a delivery timed out.
+_DIAGNOSIS_SECONDS = 3.0
+_diagnosis_log = logging.getLogger(f"{__name__}.diagnosis")
+_diagnosis_log.addHandler(logging.NullHandler())
+_diagnosis_log.propagate = False
 # librdkafka times out a message on its own schedule; this is the slack allowed beyond the delivery timeout.
 _DELIVERY_REPORT_GRACE_SECONDS = 5.0
 # Serving delivery reports every so many messages keeps a batch's callbacks from piling up.
@@ -121,6 +126,7 @@ class KafkaProducer:
         # The same watch as the Connections UI's Test: error callback and log, secrets removed, each cause logged once.
         self._watch = ClientWatch(self._config, self._secrets)
         self._started = False
+        self._reached = False  # a broker answered a metadata request
         self._created = time.monotonic()
         try:
             self._producer = Producer({**config, "error_cb": self._watch.error, "logger": self._watch})
@@ -263,6 +269,7 @@ class KafkaProducer:
             except KafkaException:  # no broker answered within the interval (not connected yet, or down)
                 self._serve(max(0.0, asked + _POLL_INTERVAL_SECONDS - time.monotonic()))
                 continue
+            self._reached = True
             self._serve(0)
             if tally.reported:  # the delivery report came first: it tells the rest
                 return
@@ -306,7 +313,33 @@ class KafkaProducer:
             raise KafkaDeliveryError(self._watch.cause)
 
     def _explain_delivery(self, error: KafkaError, topic: str) -> str:
-        return self._scrub(explain_delivery_error(error, topic, self._config, self._last_error_note()))
+        note = self._cluster_note(topic) if error.code() == KafkaError._MSG_TIMED_OUT else ""
+        return self._scrub(explain_delivery_error(error, topic, self._config, self._last_error_note(), note))
+
+    def _cluster_note(self, topic: str) -> str:
+        """Why a delivery timed out, asked of the cluster itself: the topic's leaders, in-sync replicas and
+        min.insync.replicas (librdkafka tells NOT_ENOUGH_REPLICAS only in its debug log)."""
+        from confluent_kafka.admin import AdminClient, ConfigResource
+
+        if not self._reached:  # no broker ever answered: asking again would only add to the wait
+            return ""
+        try:
+            metadata = self._producer.list_topics(topic, timeout=_DIAGNOSIS_SECONDS).topics.get(topic)
+        except KafkaException:
+            return ""
+        if metadata is None or metadata.error is not None:
+            return ""
+        min_insync: int | None = None
+        config: dict[str, Any] = {k: v for k, v in self._config.items() if k != "transactional.id"}
+        config["logger"] = _diagnosis_log
+        admin = AdminClient(config)
+        resource = ConfigResource(ConfigResource.Type.TOPIC, topic)
+        try:
+            entries = admin.describe_configs([resource])[resource].result(timeout=_DIAGNOSIS_SECONDS)
+            min_insync = int(entries["min.insync.replicas"].value)
+        except Exception:  # best effort: without the setting the note still names partitions without a leader
+            pass
+        return replica_shortfall(topic, metadata.partitions, min_insync)
 
     def _last_error_note(self) -> str:
         last = self._watch.last_error

@@ -9,6 +9,7 @@ from collections import defaultdict
 
 import pytest
 
+from airflow_provider_kafka_connector.exceptions import KafkaDeliveryError
 from airflow_provider_kafka_connector.hooks.kafka_producer import KafkaProducerHook
 from airflow_provider_kafka_connector.serialization import ANY_PARTITION
 from harness.pytest_plugin import FIGURES
@@ -16,9 +17,9 @@ from harness.pytest_plugin import FIGURES
 pytestmark = [pytest.mark.broker, pytest.mark.cluster]
 
 
-def new_cluster_topic(cluster, partitions):
+def new_cluster_topic(cluster, partitions, **config):
     name = f"cluster-{uuid.uuid4().hex[:8]}"
-    cluster.create_topic(name, partitions=partitions)
+    cluster.create_topic(name, partitions=partitions, config=config)
     cluster.wait_in_sync(name)
     return name
 
@@ -72,3 +73,39 @@ def test_leader_killed_mid_batch_every_message_arrives_once_in_order(kafka_clust
         str(partition): {"first_offset": got[0].offset(), "last_offset": got[-1].offset()}
         for partition, got in sorted(by_partition.items())
     }
+
+
+def test_too_few_in_sync_replicas_fails_within_the_delivery_timeout_naming_the_cause(kafka_cluster, kafka_connection):
+    # Two of three combined nodes down would also lose the controller quorum (and a new producer its producer id).
+    # The failure meant here is a partition with fewer in-sync replicas than min.insync.replicas while the cluster
+    # is otherwise healthy: the topic asks for all 3 replicas in sync, and one node is stopped.
+    cluster = kafka_cluster
+    topic = new_cluster_topic(cluster, partitions=1, **{"min.insync.replicas": "3"})
+    stopped = next(node for node in cluster.nodes if node != cluster.leader_of(topic, 0))
+    count, timeout_ms = 20, 8000
+    hook = KafkaProducerHook(kafka_connection(host=cluster.plaintext))
+    try:
+        cluster.stop_node(stopped)
+        cluster.wait_in_sync(topic, in_sync=2)
+        records = ((None, str(i).encode(), None, ANY_PARTITION) for i in range(count))
+        started = time.monotonic()
+        with (
+            hook.get_producer({"delivery.timeout.ms": timeout_ms}) as producer,
+            pytest.raises(KafkaDeliveryError) as failure,
+        ):
+            producer.send_many(topic, records)
+        elapsed = time.monotonic() - started
+    finally:
+        cluster.restart_node(stopped)
+        cluster.wait_in_sync(topic)
+    message = str(failure.value)
+    FIGURES.append(
+        f"min.insync.replicas not met: failed after {elapsed:.1f} s (delivery.timeout.ms {timeout_ms}): {message}"
+    )
+    assert f"{count} of {count} messages sent were not acknowledged" in message
+    assert "NOT_ENOUGH_REPLICAS" in message
+    assert "partition 0: 2 of 3 replicas in sync" in message
+    assert "min.insync.replicas=3" in message
+    assert timeout_ms / 1000 <= elapsed < timeout_ms / 1000 + 20
+    # Nothing was acknowledged, and the topic holds nothing once every node is back.
+    assert cluster.read_all(topic) == []

@@ -161,3 +161,28 @@ def test_other_errors_say_only_what_kafka_said():
 def test_a_librdkafka_property_is_also_named_as_the_configuration_names_it():
     message = explain_config_error('Invalid value "x" for configuration property "message.timeout.ms"')
     assert message.endswith("(the property 'delivery.timeout.ms'). Check the additional properties.")
+
+
+def partition(leader, replicas, isrs):
+    from confluent_kafka.admin import PartitionMetadata
+
+    metadata = PartitionMetadata()
+    metadata.leader, metadata.replicas, metadata.isrs = leader, replicas, isrs
+    return metadata
+
+
+def test_replica_shortfall_names_partitions_below_min_insync_and_without_a_leader():
+    partitions = {
+        0: partition(2, [1, 2, 3], [2, 3]),
+        1: partition(-1, [1, 2, 3], []),
+        2: partition(3, [1, 2, 3], [1, 2, 3]),
+    }
+    note = errors.replica_shortfall("orders", partitions, min_insync=3)
+    assert "partitions [1] of 'orders' have no leader" in note
+    assert "NOT_ENOUGH_REPLICAS" in note
+    assert "partition 0: 2 of 3 replicas in sync" in note
+    assert "min.insync.replicas=3" in note
+    assert "partition 2" not in note
+    assert errors.replica_shortfall("orders", {2: partitions[2]}, min_insync=2) == ""
+    # Without the topic's setting (not readable) only the partitions without a leader are named.
+    assert "NOT_ENOUGH_REPLICAS" not in errors.replica_shortfall("orders", partitions, min_insync=None)

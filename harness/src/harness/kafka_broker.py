@@ -108,10 +108,10 @@ class KafkaBroker:
     def admin(self) -> AdminClient:
         return AdminClient(quiet({"bootstrap.servers": self.plaintext}))
 
-    def create_topic(self, name: str, partitions: int = 1) -> None:
+    def create_topic(self, name: str, partitions: int = 1, config: dict[str, str] | None = None) -> None:
         """A topic with the broker's default.replication.factor, once every partition has a leader."""
         admin = self.admin()
-        futures = admin.create_topics([NewTopic(name, num_partitions=partitions)])
+        futures = admin.create_topics([NewTopic(name, num_partitions=partitions, config=config or {})])
         futures[name].result(timeout=30)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

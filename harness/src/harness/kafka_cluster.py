@@ -76,19 +76,21 @@ class KafkaCluster(KafkaBroker):
             raise KafkaException(metadata.error)
         return metadata.partitions[partition].leader
 
-    def wait_in_sync(self, topic: str, timeout: float = 60) -> None:
-        """Wait until every partition of topic has all its replicas in sync (a restarted node caught up)."""
+    def wait_in_sync(self, topic: str, in_sync: int | None = None, timeout: float = 60) -> None:
+        """Wait until every partition of topic has in_sync replicas in sync (default all: a restarted node caught
+        up; fewer: a stopped node left the in-sync replicas)."""
         admin = self.admin()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with contextlib.suppress(KafkaException):
                 metadata = admin.list_topics(topic, timeout=5).topics[topic]
                 if metadata.partitions and all(
-                    p.leader >= 0 and sorted(p.isrs) == sorted(p.replicas) for p in metadata.partitions.values()
+                    p.leader >= 0 and len(set(p.isrs)) == (in_sync or len(p.replicas))
+                    for p in metadata.partitions.values()
                 ):
                     return
             time.sleep(0.1)
-        raise BrokerError(f"{topic!r}: replicas not all in sync after {timeout:.0f} s")
+        raise BrokerError(f"{topic!r}: not {in_sync or 'all'} replicas in sync after {timeout:.0f} s")
 
     def rss_bytes(self) -> dict[int, int]:
         """Resident memory of each running node's JVM."""
