@@ -69,6 +69,15 @@ class KafkaCluster(KafkaBroker):
         """Start a stopped or killed node again (a running one is stopped first); returns once it answers."""
         self.nodes[node_id].restart()
 
+    def ensure_all_running(self) -> None:
+        """Start every stopped or killed node again, and wait until the cluster shows all its brokers."""
+        down = [node for node in self.nodes.values() if node._process is None or node._process.poll() is not None]
+        for node in down:
+            node._start_process()
+        for node in down:
+            _wait_ready(node)
+        _wait_for_brokers(self, len(self.nodes))
+
     def leader_of(self, topic: str, partition: int) -> int:
         """The node id that leads the partition now, as the cluster's metadata says."""
         metadata = self.admin().list_topics(topic, timeout=10).topics[topic]

@@ -5,7 +5,8 @@ Fixtures:
     broker            one real Kafka broker per session (harness.kafka_broker), or the one KAFKA_BOOTSTRAP_SERVERS
                       and friends describe (see harness.kafka_broker.broker_env)
     kafka_cluster     a real three-node Kafka cluster (harness.kafka_cluster: RF 3, min.insync.replicas 2) per session,
-                      started only for a test that asks for it; its start time and the nodes' RSS are reported
+                      started only for a test that asks for it; its start time and the nodes' RSS are reported.
+                      Each test gets all three nodes running: nodes a test left stopped are started again first
     new_topic         new_topic(partitions=3) creates a topic named after the test and returns its name
     topic             one such topic
     kafka_connection  kafka_connection(conn_id="kafka_test", **fields) defines an Airflow connection of type
@@ -65,8 +66,14 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaBroker]:
         yield started
 
 
+@pytest.fixture
+def kafka_cluster(kafka_cluster_session: KafkaCluster) -> KafkaCluster:
+    kafka_cluster_session.ensure_all_running()
+    return kafka_cluster_session
+
+
 @pytest.fixture(scope="session")
-def kafka_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaCluster]:
+def kafka_cluster_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaCluster]:
     started = time.monotonic()
     with running_cluster(tmp_path_factory.mktemp("kafka-cluster")) as cluster:
         rss = ", ".join(f"node {n}: {size / 2**20:.0f} MiB" for n, size in sorted(cluster.rss_bytes().items()))
