@@ -29,6 +29,7 @@ from pathlib import Path
 
 import pytest
 
+from airflow_provider_kafka_connector.connection_form import TLS_FIELDS
 from harness.ports import free_port
 from harness.pytest_plugin import require
 
@@ -71,6 +72,12 @@ class ApiServer:
     def get(self, path: str) -> object:
         request = urllib.request.Request(f"{self.url}{path}", headers={"Authorization": f"Bearer {self.token()}"})
         with urllib.request.urlopen(request, timeout=10) as response:
+            return json.load(response)
+
+    def post(self, path: str, body: object) -> object:
+        headers = {"Authorization": f"Bearer {self.token()}", "Content-Type": "application/json"}
+        request = urllib.request.Request(f"{self.url}{path}", data=json.dumps(body).encode(), headers=headers)
+        with urllib.request.urlopen(request, timeout=30) as response:
             return json.load(response)
 
 
@@ -181,6 +188,35 @@ def test_hook_meta_declares_the_form(api_server):
     assert extra["schema"]["title"] == "Additional properties"
     assert extra["schema"]["type"] == ["object", "null"]
     assert '{"client.id": "MyDemoClientId", "sasl.mechanism": "SCRAM-SHA-256"}' in extra["description"]
+
+
+def test_tls_fields_are_declared_and_the_key_and_its_password_come_back_masked(api_server, broker):
+    require(broker.ssl and broker.client_certificates, "SSL listener with client certificates")
+    [meta] = [
+        hook for hook in api_server.get("/ui/connections/hook_meta") if hook["connection_type"] == "kafka_producer"
+    ]
+    formats = {name: meta["extra_fields"][name]["schema"]["format"] for name in TLS_FIELDS}
+    assert formats == {
+        "ssl_ca_pem": "multiline",
+        "ssl_certificate_pem": "multiline",
+        "ssl_private_key_pem": "password",
+        "ssl_key_password": "password",
+    }
+    certs = broker.client_certificates
+    key, password = certs.key("encrypted").read_text(), certs.key_password
+    extra = {
+        "ssl_ca_pem": broker.ca_file.read_text(),
+        "ssl_certificate_pem": certs.cert("encrypted").read_text(),
+        "ssl_private_key_pem": key,
+        "ssl_key_password": password,
+    }
+    body = {"connection_id": "kafka_mtls_api", "conn_type": "kafka_producer", "host": broker.ssl}
+    api_server.post("/api/v2/connections", {**body, "extra": json.dumps(extra)})
+    stored = json.loads(api_server.get("/api/v2/connections/kafka_mtls_api")["extra"])
+    assert stored == {**extra, "ssl_private_key_pem": "***", "ssl_key_password": "***"}
+    tested = api_server.post("/api/v2/connections/test", {**body, "extra": json.dumps(extra)})
+    assert tested["status"] is True, tested
+    assert tested["message"].startswith("Connected to Kafka cluster") and " over SSL: " in tested["message"]
 
 
 def test_hooks_form_for_airflow_before_3_2_matches_the_declared_one():

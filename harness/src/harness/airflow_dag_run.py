@@ -57,6 +57,16 @@ with create_session() as session:
     print(json.dumps(events))
 """
 
+_TASK_STATES = """
+import json, sys
+from airflow.models.taskinstance import TaskInstance
+from airflow.utils.session import create_session
+dag_id, run_id = sys.argv[1:]
+with create_session() as session:
+    rows = session.query(TaskInstance.task_id, TaskInstance.state).filter_by(dag_id=dag_id, run_id=run_id).all()
+    print(json.dumps({task_id: state for task_id, state in rows}))
+"""
+
 _LATEST_RUN = """
 import sys
 from airflow.models.dagrun import DagRun
@@ -107,6 +117,11 @@ class AirflowHome:
         """The rendered template fields that Airflow stored for the task (what its UI shows)."""
         fields: dict[str, Any] = json.loads(self.query(_READ_RENDERED_FIELDS, dag_id, run_id, task_id))
         return fields
+
+    def task_states(self, dag_id: str, run_id: str) -> dict[str, str]:
+        """Each task's final state in the run ('success', 'failed', ...), by task_id."""
+        states: dict[str, str] = json.loads(self.query(_TASK_STATES, dag_id, run_id))
+        return states
 
     def asset_events(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
         """The asset events the run recorded: uri, task_id, extra, and the DAGs queued to run on that asset."""
