@@ -147,13 +147,8 @@ def mutual_tls_run(broker, secrets, tmp_path_factory):
     }
     broker.create_topic(TOPIC)
     run = airflow.test_dag(DAG_ID, {"topic": TOPIC})
-    return MutualTlsRun(
-        run.state,
-        run.output,
-        airflow.task_states(DAG_ID, run.run_id),
-        airflow.xcoms(DAG_ID, run.run_id),
-        airflow.rendered_fields(DAG_ID, run.run_id, TASK_WITH_INLINE_KEY),
-    )
+    rendered = airflow.rendered_fields(DAG_ID, run.run_id, TASK_WITH_INLINE_KEY)
+    return MutualTlsRun(run.state, run.output, run.task_states, run.xcoms, rendered)
 
 
 def test_every_form_of_client_certificate_delivers(mutual_tls_run, broker):
