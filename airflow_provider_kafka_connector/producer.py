@@ -62,7 +62,7 @@ class DeliveryTally:
         self.acknowledged = 0
         self.failed = 0
         self.first_error: KafkaError | None = None
-        self._ends: dict[int, list[Message]] = {}
+        self._ends: dict[int | None, list[Message]] = {}
 
     @property
     def reported(self) -> int:
@@ -71,10 +71,9 @@ class DeliveryTally:
     def __call__(self, error: KafkaError | None, message: Message) -> None:
         if error is None:
             self.acknowledged += 1
-            partition = cast(int, message.partition())  # an acknowledged message has its partition
-            ends = self._ends.get(partition)
+            ends = self._ends.get(message.partition())  # an acknowledged message has its partition
             if ends is None:
-                self._ends[partition] = [message, message]
+                self._ends[message.partition()] = [message, message]
             else:
                 ends[1] = message
         else:
