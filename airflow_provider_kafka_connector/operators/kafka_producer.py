@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     import jinja2
     from airflow.sdk import Context
 
+    from airflow_provider_kafka_connector.exactly_once import TaskInstanceIdentity
     from airflow_provider_kafka_connector.producer import KafkaProducer
 
 RESPONSE_XCOM_KEY = "response"
@@ -46,6 +47,10 @@ class KafkaProducerOperator(BaseOperator):
         the task runs after it and pulls the messages when it runs). Not templated.
     :param kafka_conn_id: the "Kafka Producer Connector" connection.
     :param additional_properties: producer properties applied last, over the connection's own.
+    :param exactly_once: send in a Kafka transaction so that ``read_committed`` consumers see this task instance's
+        messages exactly once however many tries it takes: a retry after a try that committed sends nothing and
+        pushes that try's ``response``. A Clear of the task sends again. See the README, "Exactly once across
+        retries".
     """
 
     template_fields: Sequence[str] = ("topic", "key", "value", "headers", "additional_properties")
@@ -62,6 +67,7 @@ class KafkaProducerOperator(BaseOperator):
         messages: Messages | XComArg | None = None,
         kafka_conn_id: str = KafkaProducerHook.default_conn_name,
         additional_properties: Mapping[str, Any] | None = None,
+        exactly_once: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -77,6 +83,7 @@ class KafkaProducerOperator(BaseOperator):
         self.messages = messages
         self.kafka_conn_id = kafka_conn_id
         self.additional_properties = additional_properties
+        self.exactly_once = exactly_once
         self._properties_to_send: Mapping[str, Any] | None = None
         if isinstance(messages, XComArg):  # Airflow links XComArgs of template fields only; messages is not one
             XComArg.apply_upstream_relationship(self, messages)
@@ -107,8 +114,10 @@ class KafkaProducerOperator(BaseOperator):
             messages = self.messages = messages.resolve(context)
         hook = KafkaProducerHook(kafka_conn_id=self.kafka_conn_id)
         properties = self.additional_properties if self._properties_to_send is None else self._properties_to_send
-        with hook.get_producer(properties) as producer:
-            response = self._send_one(producer) if messages is None else self._send_many(producer, messages)
+        identity = self._exactly_once_identity(context)
+        with hook.get_producer(properties, identity.transactional_id if identity else None) as producer:
+            send = self._send_one if messages is None else lambda producer: self._send_many(producer, messages)
+            response = send(producer) if identity is None else self._publish_once(producer, identity, send)
         if messages is None:
             self.log.info(
                 "Kafka acknowledged the message: topic %s, partition %s, offset %s",
@@ -131,6 +140,29 @@ class KafkaProducerOperator(BaseOperator):
     def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
         """The topic written to as OpenLineage output dataset, when the OpenLineage provider is installed."""
         return openlineage_facets(getattr(self, "_bootstrap_servers", None), self.topic)
+
+    def _exactly_once_identity(self, context: Context) -> TaskInstanceIdentity | None:
+        from airflow_provider_kafka_connector.exactly_once import identity_of
+
+        return identity_of(context) if self.exactly_once else None
+
+    def _publish_once(
+        self,
+        producer: KafkaProducer,
+        identity: TaskInstanceIdentity,
+        send: Callable[[KafkaProducer], dict[str, Any]],
+    ) -> dict[str, Any]:
+        from airflow_provider_kafka_connector.exactly_once import TransactionalProducer
+
+        response, published = TransactionalProducer(producer, identity).publish(self.topic, send)
+        if not published:
+            self.log.info(
+                "exactly_once: an earlier try of this task instance already published its messages (its transaction "
+                "committed; transactional id %s, clear number %s): sending nothing, pushing that try's response",
+                identity.transactional_id,
+                identity.clear_number,
+            )
+        return response
 
     def _send_one(self, producer: KafkaProducer) -> dict[str, Any]:
         from airflow_provider_kafka_connector.producer import OutgoingMessage
