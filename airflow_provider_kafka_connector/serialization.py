@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from itertools import islice, repeat
+from typing import Any, cast
 
 from airflow_provider_kafka_connector.exceptions import MessageSerializationError  # also importable from here
 
@@ -16,7 +17,13 @@ ANY_PARTITION = -1
 # A message of a batch ready for the producer: key, value, headers (None when there are none) and partition.
 Record = tuple[bytes | None, bytes | None, SerializedHeaders | None, int]
 
+# A message of a batch that the producer can take as it is (confluent-kafka's produce_batch reads the dict in C):
+# a dict with only a key and a value, each bytes or None.
+PlainMessage = dict[str, bytes | None]
+
 _MESSAGE_FIELDS = frozenset({"key", "value", "headers", "partition"})
+_PLAIN_FIELDS = frozenset({"key", "value"})
+_PLAIN_TYPES = frozenset({bytes, type(None)})
 
 
 def serialize_payload(payload: Any, field: str) -> bytes | None:
@@ -72,9 +79,46 @@ def _header_value(name: str, value: Any) -> bytes | None:
     )
 
 
-def serialized_records(messages: Iterable[Mapping[str, Any]]) -> Iterator[Record]:
-    """Each message mapping as a producer record, serialized as single messages are (runs once per message)."""
-    for index, message in enumerate(messages):
+class SerializedRecords:
+    """A batch's messages as producer records, read once and lazily.
+
+    Iterating gives one Record per message. chunks() is the cheaper way for a producer: lists of messages, each
+    either plain dicts to be produced as they are (checked a whole list at a time, in C) or serialized Records.
+    """
+
+    def __init__(self, messages: Iterable[Mapping[str, Any]]) -> None:
+        self._messages = messages
+
+    def __iter__(self) -> Iterator[Record]:
+        return _serialize(enumerate(self._messages))
+
+    def chunks(self, size: int, first: int = 1) -> Iterator[list[PlainMessage] | list[Record]]:
+        """Lists of `first`, then of `size` messages; the messages stay unread until their list is taken."""
+        messages = iter(self._messages)
+        start = 0
+        while chunk := list(islice(messages, first if start == 0 else size)):
+            yield cast(list[PlainMessage], chunk) if _plain(chunk) else list(_serialize(enumerate(chunk, start)))
+            start += len(chunk)
+
+
+def serialized_records(messages: Iterable[Mapping[str, Any]]) -> SerializedRecords:
+    """Each message mapping as a producer record, serialized as single messages are."""
+    return SerializedRecords(messages)
+
+
+def _plain(chunk: list[Any]) -> bool:
+    """Whether every message is a dict with only a key and a value, each bytes or None (map() keeps it in C)."""
+    return (
+        {dict}.issuperset(map(type, chunk))
+        and all(map(_PLAIN_FIELDS.issuperset, chunk))
+        and _PLAIN_TYPES.issuperset(map(type, map(dict.get, chunk, repeat("value"))))
+        and _PLAIN_TYPES.issuperset(map(type, map(dict.get, chunk, repeat("key"))))
+    )
+
+
+def _serialize(messages: Iterable[tuple[int, Mapping[str, Any]]]) -> Iterator[Record]:
+    """Serialize (index, message) pairs; runs once per message of a batch that is not plain."""
+    for index, message in messages:
         try:
             if not message.keys() <= _MESSAGE_FIELDS:
                 unknown = sorted(message.keys() - _MESSAGE_FIELDS)
