@@ -4,14 +4,15 @@ active wherever the harness is installed; `-p no:kafka_connector_harness` turns 
 Fixtures:
     broker            one real Kafka broker per session (harness.kafka_broker), or the one KAFKA_BOOTSTRAP_SERVERS
                       and friends describe (see harness.kafka_broker.broker_env)
-    kafka_cluster     a real three-node Kafka cluster (harness.kafka_cluster: RF 3, min.insync.replicas 2) per session,
-                      started only for a test that asks for it; its start time and the nodes' RSS are reported.
-                      Each test gets all three nodes running: nodes a test left stopped are started again first
+    kafka_cluster     a real three-node Kafka cluster (harness.kafka_cluster: RF 3, min.insync.replicas 2) per
+                      test module, started only for a test that asks for it; its start time and the nodes' RSS are
+                      reported. Each test gets all three nodes running: nodes a test left stopped are started again
+                      first
     new_topic         new_topic(partitions=3) creates a topic named after the test and returns its name
     topic             one such topic
     kafka_connection  kafka_connection(conn_id="kafka_test", **fields) defines an Airflow connection of type
                       kafka_producer through AIRFLOW_CONN_<ID>, as a deployment would
-    airflow_deployment  one real Airflow deployment per session (harness.airflow_deployment: scheduler, DAG
+    airflow_deployment  one real Airflow deployment per test module (harness.airflow_deployment: scheduler, DAG
                       processor, API server, LocalExecutor), with the DAGs of the ini option
                       kafka_harness_deployment_dags (default tests/dags/deployment) and the connection
                       kafka_harness to the broker
@@ -67,13 +68,14 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaBroker]:
 
 
 @pytest.fixture
-def kafka_cluster(kafka_cluster_session: KafkaCluster) -> KafkaCluster:
-    kafka_cluster_session.ensure_all_running()
-    return kafka_cluster_session
+def kafka_cluster(module_kafka_cluster: KafkaCluster) -> KafkaCluster:
+    module_kafka_cluster.ensure_all_running()
+    return module_kafka_cluster
 
 
-@pytest.fixture(scope="session")
-def kafka_cluster_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaCluster]:
+# Per module, not per session: three idle JVMs cost the rest of a test session a third of a core.
+@pytest.fixture(scope="module")
+def module_kafka_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaCluster]:
     started = time.monotonic()
     with running_cluster(tmp_path_factory.mktemp("kafka-cluster")) as cluster:
         rss = ", ".join(f"node {n}: {size / 2**20:.0f} MiB" for n, size in sorted(cluster.rss_bytes().items()))
@@ -107,7 +109,8 @@ def kafka_connection(monkeypatch: pytest.MonkeyPatch) -> Callable[..., str]:
     return define
 
 
-@pytest.fixture(scope="session")
+# Per module: an idle scheduler, DAG processor and API server keep a core busy for the rest of a session.
+@pytest.fixture(scope="module")
 def airflow_deployment(
     broker: KafkaBroker, tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config
 ) -> Iterator[AirflowDeployment]:
