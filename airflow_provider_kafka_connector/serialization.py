@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from airflow_provider_kafka_connector.exceptions import MessageSerializationError  # also importable from here
@@ -72,13 +72,23 @@ def _header_value(name: str, value: Any) -> bytes | None:
     )
 
 
-def serialized_records(messages: Iterable[Mapping[str, Any]]) -> Iterator[Record]:
-    """Each message mapping as a producer record, serialized as single messages are (runs once per message)."""
+Encode = Callable[[Any], "bytes | None"]
+
+
+def serialized_records(
+    messages: Iterable[Mapping[str, Any]], encode_key: Encode | None = None, encode_value: Encode | None = None
+) -> Iterator[Record]:
+    """Each message mapping as a producer record, serialized as single messages are (runs once per message).
+
+    encode_key and encode_value, where given, replace the usual rules (a schema's serializer).
+    """
+    if encode_key is not None or encode_value is not None:
+        yield from _encoded_records(messages, encode_key, encode_value)
+        return
     for index, message in enumerate(messages):
         try:
             if not message.keys() <= _MESSAGE_FIELDS:
-                unknown = sorted(message.keys() - _MESSAGE_FIELDS)
-                raise MessageSerializationError(f"unknown fields {unknown}; use key, value, headers, partition")
+                raise _unknown_fields(message)
             get = message.get
             key, value, headers, partition = get("key"), get("value"), get("headers"), get("partition")
             # The common cases (bytes or None) skip the call: this runs once per message of a batch.
@@ -90,3 +100,28 @@ def serialized_records(messages: Iterable[Mapping[str, Any]]) -> Iterator[Record
             )
         except (MessageSerializationError, AttributeError) as error:
             raise MessageSerializationError(f"messages[{index}]: {error}") from None
+
+
+def _encoded_records(
+    messages: Iterable[Mapping[str, Any]], encode_key: Encode | None, encode_value: Encode | None
+) -> Iterator[Record]:
+    key_of = encode_key or (lambda key: serialize_payload(key, "key"))
+    value_of = encode_value or (lambda value: serialize_payload(value, "value"))
+    for index, message in enumerate(messages):
+        try:
+            if not message.keys() <= _MESSAGE_FIELDS:
+                raise _unknown_fields(message)
+            headers, partition = message.get("headers"), message.get("partition")
+            yield (
+                key_of(message.get("key")),
+                value_of(message.get("value")),
+                serialize_headers(headers) if headers else None,
+                ANY_PARTITION if partition is None else partition,
+            )
+        except (MessageSerializationError, AttributeError) as error:
+            raise MessageSerializationError(f"messages[{index}]: {error}") from None
+
+
+def _unknown_fields(message: Mapping[str, Any]) -> MessageSerializationError:
+    unknown = sorted(message.keys() - _MESSAGE_FIELDS)
+    return MessageSerializationError(f"unknown fields {unknown}; use key, value, headers, partition")

@@ -8,6 +8,8 @@ Fixtures:
     topic             one such topic
     kafka_connection  kafka_connection(conn_id="kafka_test", **fields) defines an Airflow connection of type
                       kafka_producer through AIRFLOW_CONN_<ID>, as a deployment would
+    schema_registry   one real Schema Registry (Apicurio, Confluent-compatible API, basic auth) per session,
+                      started only when a test asks for it (harness.schema_registry)
 
 Also:
     require(value, what)  skips a test whose feature an external broker did not describe
@@ -27,6 +29,7 @@ import pluggy
 import pytest
 
 from harness.kafka_broker import KafkaBroker, existing_broker_from_env, running_broker
+from harness.schema_registry import SchemaRegistry, running_schema_registry
 
 FAIL_SKIPS_IN_CI = "kafka_harness_fail_skips_in_ci"
 # (test, seconds to failure, first line of the error the user sees), e.g. filled by tests/test_failures.py.
@@ -50,6 +53,12 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaBroker]:
         yield existing
         return
     with running_broker(tmp_path_factory.mktemp("kafka")) as started:
+        yield started
+
+
+@pytest.fixture(scope="session")
+def schema_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SchemaRegistry]:
+    with running_schema_registry(tmp_path_factory.mktemp("schema-registry")) as started:
         yield started
 
 
