@@ -81,7 +81,7 @@ def check_registry(registry: RegistryConfig) -> tuple[bool, str]:
     try:
         subjects = client.get_subjects()
     except Exception as error:
-        return False, _registry_failure(error, registry, "")
+        return False, scrub(_registry_failure(error, registry, ""), secret_values(registry.client))
     return True, f"Schema Registry at {registry.urls} answered: {len(subjects)} subjects."
 
 
@@ -217,29 +217,33 @@ def _registry_encoder(
 ) -> Encode:
     from confluent_kafka.serialization import MessageField, SerializationContext
 
+    subject = f"{topic}-{field}"
     conf: dict[str, Any] = dict(registry.serializer)
-    if text is None:  # the subject's latest registered schema
+    schema: Any = text
+    if text is None:  # the subject's latest registered schema, asked for now: a missing one fails before sending
+        try:
+            schema = client.get_latest_version(subject).schema
+        except Exception as error:
+            raise _registry_error(error, registry, subject) from None
         conf.update({"use.latest.version": True, "auto.register.schemas": False})
     if schema_type == "avro":
         _require("fastavro")
         from confluent_kafka.schema_registry.avro import AvroSerializer
 
-        serializer: Any = AvroSerializer(client, text, conf=conf)
+        serializer: Any = AvroSerializer(client, schema, conf=conf)
     else:
         _require("jsonschema")
         from confluent_kafka.schema_registry.json_schema import JSONSerializer
 
-        serializer = JSONSerializer(text, client, conf=conf)
+        serializer = JSONSerializer(schema, client, conf=conf)
     context = SerializationContext(topic, MessageField.KEY if field == "key" else MessageField.VALUE)
-    subject = f"{topic}-{field}"
+    schema_text = text if text is not None else schema.schema_str
 
     def encode(payload: Any) -> bytes | None:
         try:
             return serializer(payload, context)  # type: ignore[no-any-return]
-        except MessageSchemaError:
-            raise
         except Exception as error:
-            raise _encoding_failure(error, payload, registry, client, subject, text, schema_type, field) from None
+            raise _encoding_failure(error, payload, registry, subject, schema_text, schema_type, field) from None
 
     return encode
 
@@ -248,25 +252,27 @@ def _encoding_failure(
     error: Exception,
     payload: Any,
     registry: RegistryConfig,
-    client: SchemaRegistryClient,
     subject: str,
-    text: str | None,
+    schema_text: str,
     schema_type: str,
     field: str,
 ) -> Exception:
     from confluent_kafka.schema_registry.error import SchemaRegistryError
     from confluent_kafka.serialization import SerializationError
 
-    secrets = secret_values(registry.client)
     if isinstance(error, SchemaRegistryError) or not isinstance(error, (SerializationError, TypeError, ValueError)):
-        return MessageSchemaError(scrub(_registry_failure(error, registry, subject), secrets))
+        return _registry_error(error, registry, subject)
+    secrets = secret_values(registry.client)
     if schema_type == "json":
-        schema = text if text is not None else client.get_latest_version(subject).schema.schema_str or "{}"
-        detail = _json_mismatch(_json_validator(schema, f"{field}_schema"), payload, field)
+        detail = _json_mismatch(_json_validator(schema_text, f"{field}_schema"), payload, field)
         return MessageSerializationError(
             scrub(detail or f"The message {field} cannot be serialized: {error}.", secrets)
         )
     return MessageSerializationError(scrub(_avro_mismatch(error, payload, field), secrets))
+
+
+def _registry_error(error: Exception, registry: RegistryConfig, subject: str) -> MessageSchemaError:
+    return MessageSchemaError(scrub(_registry_failure(error, registry, subject), secret_values(registry.client)))
 
 
 def _registry_failure(error: Exception, registry: RegistryConfig, subject: str) -> str:
