@@ -226,16 +226,21 @@ def _registry_encoder(
         except Exception as error:
             raise _registry_error(error, registry, subject) from None
         conf.update({"use.latest.version": True, "auto.register.schemas": False})
-    if schema_type == "avro":
-        _require("fastavro")
-        from confluent_kafka.schema_registry.avro import AvroSerializer
+    try:
+        if schema_type == "avro":
+            _require("fastavro")
+            from confluent_kafka.schema_registry.avro import AvroSerializer
 
-        serializer: Any = AvroSerializer(client, schema, conf=conf)
-    else:
-        _require("jsonschema")
-        from confluent_kafka.schema_registry.json_schema import JSONSerializer
+            serializer: Any = AvroSerializer(client, schema, conf=conf)
+        else:
+            _require("jsonschema")
+            from confluent_kafka.schema_registry.json_schema import JSONSerializer
 
-        serializer = JSONSerializer(schema, client, conf=conf)
+            serializer = JSONSerializer(schema, client, conf=conf)
+    except (TypeError, ValueError) as error:  # e.g. confluent-kafka 2.6 wants a JSON Schema "title"
+        raise KafkaConfigurationError(
+            f"confluent-kafka's serializer refuses the {field} schema for subject {subject!r}: {error}."
+        ) from None
     context = SerializationContext(topic, MessageField.KEY if field == "key" else MessageField.VALUE)
     schema_text = text if text is not None else schema.schema_str
 

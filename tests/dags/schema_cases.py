@@ -33,7 +33,7 @@ with DAG(
     params={"topic": "unset", "record_name": "Person", "closed_url": "unset"},
 ):
     # --- without a registry
-    KafkaProducerOperator(
+    inline_avro = KafkaProducerOperator(
         task_id="inline_avro",
         topic=f"{T}-inline",
         key="k",
@@ -111,7 +111,8 @@ with DAG(
         value_schema={"type": "record", "name": "Person", "fields": [{"name": "name", "type": "int"}]},
     )
     KafkaProducerOperator(task_id="unknown_subject", kafka_conn_id=REGISTRY, topic=f"{T}-nothing", value={"a": 1})
-    KafkaProducerOperator(
+    # After another task, so that its time to failure does not include the first task's imports.
+    inline_avro >> KafkaProducerOperator(
         task_id="unreachable",
         kafka_conn_id=REGISTRY,
         topic=f"{T}-avro",
