@@ -10,6 +10,8 @@
     │   └── KafkaAssetURIError        (lineage) a kafka:// asset URI without server or topic
     ├── MessageSerializationError     a key, value or header cannot be turned into bytes
     └── KafkaDeliveryError            a message was not acknowledged by the broker
+        └── KafkaTransactionError     exactly_once: the transaction failed (fenced, not authorized, marker too
+                                      large, timed out) and was aborted
 
 Backward compatibility: before this hierarchy, a refused configuration was a ``ValueError``, a value that cannot
 be serialized a ``TypeError`` and an unacknowledged message a ``RuntimeError``. Each class keeps that built-in
@@ -27,6 +29,7 @@ __all__ = [
     "KafkaConfigurationError",
     "KafkaConnectorError",
     "KafkaDeliveryError",
+    "KafkaTransactionError",
     "MessageSchemaError",
     "MessageSerializationError",
 ]
@@ -55,3 +58,7 @@ class MessageSerializationError(KafkaConnectorError, TypeError):
 
 class KafkaDeliveryError(KafkaConnectorError, RuntimeError):
     """A message was not acknowledged by the broker."""
+
+
+class KafkaTransactionError(KafkaDeliveryError):
+    """exactly_once: this try's transaction failed and was aborted; nothing of it reaches read_committed consumers."""

@@ -860,8 +860,9 @@ JAVA_PRODUCER_PROPERTIES: dict[str, JavaProperty] = {
         "keep secrets in the Airflow connection (login, password, extra) or an Airflow secrets backend"
     ),
     "transactional.id": _rejected(
-        "the operator sends each message on its own and waits for its acknowledgement, without transactions; "
-        "remove it ('enable.idempotence' already keeps retries from writing duplicates)"
+        "the operator derives one per task instance with exactly_once=True (transactions that survive Airflow "
+        "retries); remove it and set exactly_once=True, or leave it out ('enable.idempotence' already keeps "
+        "librdkafka's own retries from writing duplicates)"
     ),
     # StringSerializer's own options: the operator always encodes str as UTF-8.
     "key.serializer.encoding": _translated(_string_encoding),

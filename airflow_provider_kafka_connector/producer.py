@@ -102,7 +102,10 @@ class DeliveryTally:
 def release(producer: Producer) -> None:
     """Drop what is still queued and free the client at once (older confluent-kafka has no close())."""
     producer.purge()
-    producer.flush(0)
+    try:
+        producer.flush(0)
+    except KafkaException:  # a fatally failed (e.g. fenced transactional) producer refuses; it is freed all the same
+        pass
     close = getattr(producer, "close", None)
     if close is not None:
         close()
@@ -183,6 +186,30 @@ class KafkaProducer:
                 f"the first reason: {first}"
             )
         return tally.summary()
+
+    # For exactly_once.TransactionalProducer, which runs send() or send_many() inside a transaction.
+    @property
+    def client(self) -> Producer:
+        return self._producer
+
+    @property
+    def config(self) -> Mapping[str, str]:
+        return self._config
+
+    @property
+    def watch(self) -> ClientWatch:
+        return self._watch
+
+    @property
+    def delivery_timeout(self) -> float:
+        return self._delivery_timeout
+
+    def warm_up(self, topic: str) -> None:
+        """What _start does after the first message, before any: the metadata a producer id waits for."""
+        self._start(topic, DeliveryTally(topic))
+
+    def scrub(self, text: str) -> str:
+        return self._scrub(text)
 
     def close(self) -> None:
         """Drop anything still queued (its task has failed already) and release the client."""

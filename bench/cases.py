@@ -31,7 +31,7 @@ class TaskInstance:
         self.xcom[key] = value
 
 
-def run_task(operator: Any) -> tuple[float, TaskInstance]:
+def run_task(operator: Any, ti: TaskInstance | None = None, **context_extra: Any) -> tuple[float, TaskInstance]:
     """Time ``operator.execute`` called as the task runner calls it (with its sentinel, so Airflow does not warn).
 
     The context has what the operators use: ``ti`` (for XCom) and Airflow's own ``outlet_events`` (for lineage).
@@ -39,8 +39,8 @@ def run_task(operator: Any) -> tuple[float, TaskInstance]:
     from airflow.sdk.bases.operator import ExecutorSafeguard
     from airflow.sdk.execution_time.context import OutletEventAccessors
 
-    ti = TaskInstance()
-    context = {"ti": ti, "outlet_events": OutletEventAccessors()}
+    ti = ti or TaskInstance()
+    context = {"ti": ti, "outlet_events": OutletEventAccessors(), **context_extra}
     sentinel = {f"{type(operator).__name__}__sentinel": ExecutorSafeguard.sentinel_value}
     start = time.perf_counter()
     operator.execute(context, **sentinel)
@@ -290,7 +290,59 @@ def case_memory(p: dict[str, Any]) -> dict[str, Any]:
     return {"seconds": elapsed, "peak_before_mb": before / 1024, "peak_after_mb": after / 1024}
 
 
+class TryOfTaskInstance(TaskInstance):
+    """What exactly_once reads of a task instance: its identity (a new DAG run each time) and its try number."""
+
+    def __init__(self, try_number: int) -> None:
+        super().__init__()
+        self.dag_id, self.task_id, self.map_index = "bench", "exactly_once", -1
+        self.run_id, self.try_number = f"bench-{time.time_ns()}", try_number
+
+
+def ours_exactly_once(topic: str, count: int | None, try_number: int = 1) -> Callable[[], float]:
+    """Our operator with exactly_once=True, each run a new task instance's try ``try_number`` (2 reads the marker)."""
+    from types import SimpleNamespace
+
+    from airflow_provider_kafka_connector.operators.kafka_producer import KafkaProducerOperator
+
+    if count is None:
+        operator = KafkaProducerOperator(
+            task_id="eos", topic=topic, value=PAYLOAD, kafka_conn_id=OURS_CONN, exactly_once=True
+        )
+    else:
+        operator = KafkaProducerOperator(
+            task_id="eos",
+            topic=topic,
+            messages=lambda: ({"value": PAYLOAD} for _ in range(count)),
+            kafka_conn_id=OURS_CONN,
+            exactly_once=True,
+        )
+
+    def run() -> float:
+        ti = TryOfTaskInstance(try_number)
+        elapsed, _ = run_task(operator, ti, dag_run=SimpleNamespace(clear_number=0))
+        acknowledged = 1 if count is None else ti.xcom["response"]["count"]
+        if acknowledged != (count or 1):
+            raise RuntimeError(f"exactly_once acknowledged {acknowledged} of {count or 1} messages")
+        return elapsed
+
+    return run
+
+
+def case_exactly_once(p: dict[str, Any]) -> dict[str, Any]:
+    """One message, or a batch of ``messages``: the default path against exactly_once (try 1, and try 2 for one)."""
+    n, reps, warmup = p.get("messages"), p["reps"], p["warmup"]
+    runners = {
+        "default": (ours(p["topic"], n), reps, warmup),
+        "exactly_once": (ours_exactly_once(p["topic"], n), reps, warmup),
+    }
+    if n is None:
+        runners["exactly_once_try_2"] = (ours_exactly_once(p["topic"], n, try_number=2), reps, warmup)
+    return {"seconds": interleaved(runners)}
+
+
 CASES: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "exactly_once": case_exactly_once,
     "one": case_one,
     "startup": case_startup,
     "batch": case_batch,

@@ -37,7 +37,7 @@ BENCH_VENV = REPO / ".cache" / "bench-venv"
 OFFICIAL_PROVIDER = "apache-airflow-providers-apache-kafka==2.1.0"
 OFFICIAL_MODULE = "airflow.providers.apache.kafka.operators.produce"
 OURS_MODULE = "airflow_provider_kafka_connector.operators.kafka_producer"
-BENCHMARKS = ("one", "startup", "batch", "avro", "official", "import", "memory")
+BENCHMARKS = ("one", "startup", "batch", "avro", "official", "import", "memory", "exactly_once")
 PARTITIONS = 3
 SAMPLES: dict[str, Any] = {}  # every worker's raw measurements, for the JSON report
 
@@ -310,6 +310,52 @@ def bench_memory(args: argparse.Namespace, broker: KafkaBroker, env: dict[str, s
     ]
 
 
+def bench_exactly_once(args: argparse.Namespace, broker: KafkaBroker, env: dict[str, str]) -> list[Row]:
+    """exactly_once=True against the default path, side by side: one message's added latency, a batch's rate."""
+    one = run_case(
+        sys.executable,
+        "exactly_once",
+        {"topic": new_topic(broker, "eos-one"), "reps": args.one_reps, "warmup": args.warmup},
+        env,
+    )["seconds"]
+    default, eos, eos_try_2 = (median(one[name]) * 1000 for name in ("default", "exactly_once", "exactly_once_try_2"))
+    n = args.batch_messages
+    batch = run_case(
+        sys.executable,
+        "exactly_once",
+        {"topic": new_topic(broker, "eos-batch"), "messages": n, "reps": args.eos_batch_reps, "warmup": args.warmup},
+        env,
+    )["seconds"]
+    rate = {name: n / median(batch[name]) for name in ("default", "exactly_once")}
+    ratio = rate["exactly_once"] / rate["default"]
+    return [
+        Row(
+            "1 message: exactly_once added latency",
+            eos - default,
+            "ms",
+            "<= 15 ms",
+            eos - default <= 15,
+            f"default {default:.1f} ms, exactly_once {eos:.1f} ms (median of {args.one_reps})",
+        ),
+        Row(
+            "... a retry's try (reads the marker) added",
+            eos_try_2 - default,
+            "ms",
+            "",
+            None,
+            f"exactly_once, try 2 of a new task instance {eos_try_2:.1f} ms",
+        ),
+        Row(
+            f"{n:,} x 100 B: exactly_once / default",
+            ratio,
+            "x",
+            ">= 0.80x",
+            ratio >= 0.80,
+            f"default {rate['default']:,.0f} msg/s, exactly_once {rate['exactly_once']:,.0f} msg/s",
+        ),
+    ]
+
+
 # --- the report -------------------------------------------------------------------------------------------------
 
 
@@ -341,6 +387,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--official-sync-messages", type=int, default=0, help="default: --batch-messages")
     parser.add_argument("--import-reps", type=int, default=15, help="default %(default)s")
     parser.add_argument("--memory-messages", type=int, default=1_000_000, help="default %(default)s")
+    parser.add_argument("--eos-batch-reps", type=int, default=5, help="exactly_once batches (default %(default)s)")
     parser.add_argument("--warmup", type=int, default=1, help="uncounted rounds before each timed series")
     parser.add_argument("--no-official", action="store_true", help="skip the official provider (and its venv)")
     parser.add_argument("--setup-only", action="store_true", help="only create or update the bench venv")
@@ -372,6 +419,7 @@ def main(argv: list[str] | None = None) -> int:
             "official": lambda: bench_official(args, broker, env, python) if python else [],
             "import": lambda: bench_import(args, env, python),
             "memory": lambda: bench_memory(args, broker, env),
+            "exactly_once": lambda: bench_exactly_once(args, broker, env),
         }
         for name, bench in benchmarks.items():
             if name in args.only:

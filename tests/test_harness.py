@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import sqlite3
 import ssl
 import threading
 import time
@@ -18,6 +19,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import pkcs12
 
 import harness.kafka_broker
+from harness.airflow_dag_run import AirflowHome, migrated_database
 from harness.certificates import Certificate, make_ca
 from harness.kafka_broker import KafkaBroker, User, broker_env, quiet, running_broker
 from harness.locations import source_checkout
@@ -201,3 +203,13 @@ def test_client_certificate_and_its_keystores(tmp_path: Path) -> None:
     stores = pkcs12.load_pkcs12(client.pkcs12(b"store-pass"), b"store-pass")
     assert stores.cert is not None and stores.cert.certificate == client.cert
     assert [extra.certificate for extra in stores.additional_certs] == [ca.cert]
+
+
+def test_airflow_database_is_migrated_once_and_copied_into_each_home(tmp_path: Path) -> None:
+    template = migrated_database()
+    made = template.stat().st_mtime_ns
+    assert migrated_database() == template and template.stat().st_mtime_ns == made
+    with sqlite3.connect(template) as db:
+        assert db.execute("SELECT count(*) FROM alembic_version").fetchone() == (1,)
+    home = AirflowHome(tmp_path, {})
+    assert (home.path / "airflow.db").read_bytes() == template.read_bytes()

@@ -76,11 +76,18 @@ class KafkaProducerHook(BaseHook):
             hide_secrets(registry.client)
         return registry
 
-    def get_producer(self, additional_properties: Mapping[str, Any] | None = None) -> KafkaProducer:
-        """A producer for this connection; use it as a context manager so it is flushed and released."""
+    def get_producer(
+        self, additional_properties: Mapping[str, Any] | None = None, transactional_id: str | None = None
+    ) -> KafkaProducer:
+        """A producer for this connection; use it as a context manager so it is flushed and released.
+
+        ``transactional_id`` is exactly_once's (see exactly_once.py); additional properties cannot set one.
+        """
         from airflow_provider_kafka_connector.producer import KafkaProducer
 
         config = self.producer_config(additional_properties)
+        if transactional_id is not None:
+            config["transactional.id"] = transactional_id
         self.log.info("Producer configuration: %s", config)
         return KafkaProducer(config, secrets=secret_values(config))
 

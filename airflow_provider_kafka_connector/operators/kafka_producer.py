@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     import jinja2
     from airflow.sdk import Context
 
+    from airflow_provider_kafka_connector.exactly_once import TaskInstanceIdentity
     from airflow_provider_kafka_connector.producer import KafkaProducer, OutgoingMessage
     from airflow_provider_kafka_connector.schemas import MessageEncoders
 
@@ -54,6 +55,10 @@ class KafkaProducerOperator(BaseOperator):
         is used when none is given).
     :param key_schema: the same for the keys (subject ``<topic>-key``); keys without one follow the usual rules.
     :param schema_type: ``"avro"`` or ``"json"`` (JSON Schema).
+    :param exactly_once: send in a Kafka transaction so that ``read_committed`` consumers see this task instance's
+        messages exactly once however many tries it takes: a retry after a try that committed sends nothing and
+        pushes that try's ``response``. A Clear of the task sends again. See the README, "Exactly once across
+        retries".
     """
 
     template_fields: Sequence[str] = (
@@ -72,6 +77,7 @@ class KafkaProducerOperator(BaseOperator):
         messages: Messages | XComArg | None = None,
         kafka_conn_id: str = KafkaProducerHook.default_conn_name,
         additional_properties: Mapping[str, Any] | None = None,
+        exactly_once: bool = False,
         value_schema: str | Mapping[str, Any] | None = None,
         key_schema: str | Mapping[str, Any] | None = None,
         schema_type: str = "avro",
@@ -90,6 +96,7 @@ class KafkaProducerOperator(BaseOperator):
         self.messages = messages
         self.kafka_conn_id = kafka_conn_id
         self.additional_properties = additional_properties
+        self.exactly_once = exactly_once
         self.value_schema = value_schema
         self.key_schema = key_schema
         self.schema_type = schema_type
@@ -125,12 +132,16 @@ class KafkaProducerOperator(BaseOperator):
         properties = self.additional_properties if self._properties_to_send is None else self._properties_to_send
         encoders = self._encoders(hook, properties)
         message = self._message(encoders) if messages is None else None  # a bad value fails before connecting
-        with hook.get_producer(properties) as producer:
-            if messages is None:
-                assert message is not None
-                response = producer.send(message)
-            else:
-                response = self._send_many(producer, messages, encoders)
+
+        def send(producer: KafkaProducer) -> dict[str, Any]:
+            if message is not None:
+                return producer.send(message)
+            assert messages is not None
+            return self._send_many(producer, messages, encoders)
+
+        identity = self._exactly_once_identity(context)
+        with hook.get_producer(properties, identity.transactional_id if identity else None) as producer:
+            response = send(producer) if identity is None else self._publish_once(producer, identity, send)
         if messages is None:
             self.log.info(
                 "Kafka acknowledged the message: topic %s, partition %s, offset %s",
@@ -153,6 +164,29 @@ class KafkaProducerOperator(BaseOperator):
     def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
         """The topic written to as OpenLineage output dataset, when the OpenLineage provider is installed."""
         return openlineage_facets(getattr(self, "_bootstrap_servers", None), self.topic)
+
+    def _exactly_once_identity(self, context: Context) -> TaskInstanceIdentity | None:
+        from airflow_provider_kafka_connector.exactly_once import identity_of
+
+        return identity_of(context) if self.exactly_once else None
+
+    def _publish_once(
+        self,
+        producer: KafkaProducer,
+        identity: TaskInstanceIdentity,
+        send: Callable[[KafkaProducer], dict[str, Any]],
+    ) -> dict[str, Any]:
+        from airflow_provider_kafka_connector.exactly_once import TransactionalProducer
+
+        response, published = TransactionalProducer(producer, identity).publish(self.topic, send)
+        if not published:
+            self.log.info(
+                "exactly_once: an earlier try of this task instance already published its messages (its transaction "
+                "committed; transactional id %s, clear number %s): sending nothing, pushing that try's response",
+                identity.transactional_id,
+                identity.clear_number,
+            )
+        return response
 
     def _encoders(self, hook: KafkaProducerHook, properties: Mapping[str, Any] | None) -> MessageEncoders | None:
         """The schema serializers, once per task; None without schemas and registry (no schema module import)."""

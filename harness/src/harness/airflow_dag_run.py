@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
+import tempfile
+from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from harness.locations import source_checkout
+from harness.locations import cache_dir, source_checkout
 
 # The provider's example_dags/ in a source checkout; elsewhere ./example_dags (pass dags_folder instead).
 EXAMPLE_DAGS = (source_checkout() or Path.cwd()) / "example_dags"
@@ -57,13 +62,24 @@ with create_session() as session:
     print(json.dumps(events))
 """
 
-_LATEST_RUN = """
-import sys
+# `airflow dags test`, then the run's state and XComs, in one interpreter: each Airflow start costs seconds here.
+_TEST_DAG = """
+import json, sys, traceback
+from airflow.__main__ import main
+dag_id, conf = sys.argv[1:]
+sys.argv = ["airflow", "dags", "test", dag_id, "-c", conf]
+try:
+    main()
+except BaseException:
+    traceback.print_exc()
 from airflow.models.dagrun import DagRun
+from airflow.models.xcom import XComModel
 from airflow.utils.session import create_session
 with create_session() as session:
-    run = session.query(DagRun).filter_by(dag_id=sys.argv[1]).order_by(DagRun.id.desc()).first()
-    print(run.run_id, run.state)
+    run = session.query(DagRun).filter_by(dag_id=dag_id).order_by(DagRun.id.desc()).first()
+    rows = session.query(XComModel).filter_by(dag_id=dag_id, run_id=run.run_id).all()
+    xcoms = [[row.task_id, row.key, XComModel.deserialize_value(row)] for row in rows]
+    print(json.dumps({"run_id": run.run_id, "state": run.state, "xcoms": xcoms}), file=sys.__stdout__, flush=True)
 """
 
 
@@ -72,6 +88,7 @@ class DagRunResult:
     run_id: str
     state: str
     output: str
+    xcoms: dict[tuple[str, str], Any] = field(default_factory=dict)
 
 
 class AirflowHome:
@@ -87,19 +104,33 @@ class AirflowHome:
             **{f"AIRFLOW_CONN_{conn_id.upper()}": json.dumps(conn) for conn_id, conn in connections.items()},
         }
         path.mkdir(parents=True, exist_ok=True)
-        self.airflow("db", "migrate")
+        shutil.copyfile(migrated_database(), path / "airflow.db")
+        self._finished_runs: dict[tuple[str, str], DagRunResult] = {}
 
     def airflow(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         return self._python("-m", "airflow", *args, check=check)
 
     def test_dag(self, dag_id: str, conf: dict[str, Any] | None = None) -> DagRunResult:
         """Run the DAG once; a failed task gives state 'failed', not an exception."""
-        completed = self.airflow("dags", "test", dag_id, "-c", json.dumps(conf or {}), check=False)
-        run_id, state = self.query(_LATEST_RUN, dag_id).split()
-        return DagRunResult(run_id=run_id, state=state, output=completed.stdout + completed.stderr)
+        completed = self._python("-c", _TEST_DAG, dag_id, json.dumps(conf or {}), check=False)
+        lines = completed.stdout.splitlines()
+        try:
+            outcome = json.loads(lines[-1])
+        except (IndexError, ValueError):
+            raise RuntimeError(f"`airflow dags test {dag_id}` ended without a DAG run:\n{completed.stderr}") from None
+        result = DagRunResult(
+            run_id=outcome["run_id"],
+            state=outcome["state"],
+            output="\n".join(lines[:-1]) + completed.stderr,
+            xcoms={(task_id, key): value for task_id, key, value in outcome["xcoms"]},
+        )
+        self._finished_runs[(dag_id, result.run_id)] = result
+        return result
 
     def xcoms(self, dag_id: str, run_id: str) -> dict[tuple[str, str], Any]:
-        """Every XCom of the run, by (task_id, key)."""
+        """Every XCom of the run, by (task_id, key); a run that test_dag finished needs no second Airflow start."""
+        if (dag_id, run_id) in self._finished_runs:
+            return self._finished_runs[(dag_id, run_id)].xcoms
         rows = json.loads(self.query(_READ_XCOMS, dag_id, run_id))
         return {(task_id, key): value for task_id, key, value in rows}
 
@@ -127,3 +158,37 @@ class AirflowHome:
         if check and completed.returncode != 0:
             raise RuntimeError(f"{args[:3]} failed ({completed.returncode}):\n{completed.stdout}\n{completed.stderr}")
         return completed
+
+
+def migrated_database() -> Path:
+    """A SQLite database that `airflow db migrate` made for this environment's Airflow, made once (under a lock, so
+    a process preparing it in the background and one needing it share the work) and copied into each home:
+    migrating costs 7 s or more here, and the database holds nothing specific to one AIRFLOW_HOME."""
+    environment = hashlib.sha256(sys.prefix.encode()).hexdigest()[:12]
+    template = cache_dir() / "airflow-db" / f"airflow-{metadata.version('apache-airflow')}-{environment}.db"
+    template.parent.mkdir(parents=True, exist_ok=True)
+    with open(template.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not template.exists():
+            with tempfile.TemporaryDirectory(dir=template.parent) as home:
+                env = {**os.environ, "AIRFLOW_HOME": home, "AIRFLOW__CORE__LOAD_EXAMPLES": "False"}
+                completed = subprocess.run(
+                    [sys.executable, "-m", "airflow", "db", "migrate"],
+                    env=env,
+                    cwd=home,
+                    capture_output=True,
+                    text=True,
+                    timeout=300,
+                )
+                if completed.returncode != 0:
+                    raise RuntimeError(f"airflow db migrate failed:\n{completed.stdout}\n{completed.stderr}")
+                os.replace(Path(home) / "airflow.db", template)
+    return template
+
+
+if __name__ == "__main__":
+    # `python -m harness.airflow_dag_run prepare`: make the migrated database ahead of time (scripts/demo does it
+    # while the broker starts).
+    if sys.argv[1:] != ["prepare"]:
+        sys.exit("usage: python -m harness.airflow_dag_run prepare")
+    migrated_database()

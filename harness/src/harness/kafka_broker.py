@@ -140,6 +140,48 @@ class KafkaBroker:
             raise BrokerError(f"consumed {len(messages)} of {count} messages from {topic!r} in {timeout} s")
         return messages
 
+    def read_all(self, topic: str, isolation: str = "read_committed", timeout: float = 60) -> list[Message]:
+        """Every message of the topic up to its end, as a consumer with this isolation.level sees them.
+
+        A read_committed consumer skips aborted records (and stops at the first open transaction);
+        read_uncommitted returns them too. Transaction markers are never returned.
+        """
+        from confluent_kafka import OFFSET_BEGINNING, KafkaError, TopicPartition
+
+        consumer = Consumer(
+            quiet(
+                {
+                    "bootstrap.servers": self.plaintext,
+                    "group.id": f"harness-{uuid.uuid4()}",
+                    "isolation.level": isolation,
+                    "enable.partition.eof": True,
+                    "enable.auto.commit": False,
+                }
+            )
+        )
+        try:
+            partitions = self.admin().list_topics(topic, timeout=10).topics[topic].partitions
+            consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])
+            messages: list[Message] = []
+            at_end: set[int] = set()
+            deadline = time.monotonic() + timeout
+            while len(at_end) < len(partitions):
+                if time.monotonic() > deadline:
+                    raise BrokerError(f"{topic!r}: partitions {sorted(set(partitions) - at_end)} gave no end")
+                message = consumer.poll(0.5)
+                if message is None:
+                    continue
+                error = message.error()
+                if error is not None and error.code() == KafkaError._PARTITION_EOF:
+                    at_end.add(message.partition() or 0)
+                elif error is not None:
+                    raise KafkaException(error)
+                else:
+                    messages.append(message)
+            return messages
+        finally:
+            consumer.close()
+
     def stop(self) -> None:
         if not self._command:
             raise BrokerError("this broker was not started by the harness: it cannot be stopped or restarted")

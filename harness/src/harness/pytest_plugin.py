@@ -8,6 +8,10 @@ Fixtures:
     topic             one such topic
     kafka_connection  kafka_connection(conn_id="kafka_test", **fields) defines an Airflow connection of type
                       kafka_producer through AIRFLOW_CONN_<ID>, as a deployment would
+    airflow_deployment  one real Airflow deployment per session (harness.airflow_deployment: scheduler, DAG
+                      processor, API server, LocalExecutor), with the DAGs of the ini option
+                      kafka_harness_deployment_dags (default tests/dags/deployment) and the connection
+                      kafka_harness to the broker
     schema_registry   one real Schema Registry (Apicurio, Confluent-compatible API, basic auth) per session,
                       started only when a test asks for it (harness.schema_registry)
 
@@ -28,10 +32,12 @@ from collections.abc import Callable, Generator, Iterator
 import pluggy
 import pytest
 
-from harness.kafka_broker import KafkaBroker, existing_broker_from_env, running_broker
+from harness.airflow_deployment import AirflowDeployment, running_airflow
+from harness.kafka_broker import KafkaBroker, broker_env, existing_broker_from_env, running_broker
 from harness.schema_registry import SchemaRegistry, running_schema_registry
 
 FAIL_SKIPS_IN_CI = "kafka_harness_fail_skips_in_ci"
+DEPLOYMENT_DAGS = "kafka_harness_deployment_dags"
 # (test, seconds to failure, first line of the error the user sees), e.g. filled by tests/test_failures.py.
 FAILURE_REPORT: list[tuple[str, float, str]] = []
 
@@ -88,8 +94,20 @@ def kafka_connection(monkeypatch: pytest.MonkeyPatch) -> Callable[..., str]:
     return define
 
 
+@pytest.fixture(scope="session")
+def airflow_deployment(
+    broker: KafkaBroker, tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config
+) -> Iterator[AirflowDeployment]:
+    dags = pytestconfig.rootpath / str(pytestconfig.getini(DEPLOYMENT_DAGS))
+    connection = {"conn_type": "kafka_producer", "host": broker.plaintext}
+    env = {**broker_env(broker), "AIRFLOW_CONN_KAFKA_HARNESS": json.dumps(connection)}
+    with running_airflow(tmp_path_factory.mktemp("airflow-deployment"), dags, env) as deployment:
+        yield deployment
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini(FAIL_SKIPS_IN_CI, "with CI=true, report every skipped test as failed", type="bool", default=True)
+    parser.addini(DEPLOYMENT_DAGS, "the airflow_deployment fixture's DAGs folder", default="tests/dags/deployment")
 
 
 def pytest_configure(config: pytest.Config) -> None:
