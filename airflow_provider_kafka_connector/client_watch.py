@@ -16,7 +16,11 @@ from typing import Any
 
 from confluent_kafka import KafkaError
 
-from airflow_provider_kafka_connector.errors import protocol_mismatch, unrecoverable_client_error
+from airflow_provider_kafka_connector.errors import (
+    client_certificate_refused,
+    protocol_mismatch,
+    unrecoverable_client_error,
+)
 from airflow_provider_kafka_connector.redaction import scrub
 
 log = logging.getLogger(__name__)
@@ -25,6 +29,8 @@ log = logging.getLogger(__name__)
 # a broker going down, repeatedly is the listener refusing the protocol.
 _PLAINTEXT_AT_TLS_SIGN = "in state APIVERSION_QUERY"
 _PLAINTEXT_AT_TLS_REPEATS = 3
+# librdkafka's log line when none of its certificates is signed by a CA the broker named as trusted.
+_CERTIFICATE_WITHHELD_SIGN = "not sending any client certificate"
 
 _THREAD_PREFIX = re.compile(r"^\[thrd:[^]]*\]:\s*")
 # The same failure repeats with other timings and counters: "(after 302ms in state AUTH_REQ)",
@@ -46,6 +52,7 @@ class ClientWatch:
         self._secrets = list(secrets)
         self._logged: set[str] = set()
         self._closed_during_handshake = 0
+        self._certificate_withheld = False
         #: The explanation of the first error that retrying cannot mend, secrets removed; None while there is none.
         self.cause: str | None = None
         #: The last error the error callback received (all brokers down included).
@@ -62,7 +69,7 @@ class ClientWatch:
             self.all_brokers_down = True
         else:
             self.last_failure = self._scrub(error.str())
-        self._note(unrecoverable_client_error(error, self._config))
+        self._note(unrecoverable_client_error(error, self._config, certificate_withheld=self._certificate_withheld))
 
     def log(self, level: int, fmt: str, *args: Any) -> None:
         """The client's ``logger``: confluent-kafka calls ``log(level, "%s [%s] %s", facility, client, message)``."""
@@ -71,13 +78,20 @@ class ClientWatch:
         if cause not in self._logged:
             self._logged.add(cause)
             log.log(level, "librdkafka: %s", line)
+        if len(args) == 3 and args[0] == "SSL" and _CERTIFICATE_WITHHELD_SIGN in str(args[2]):
+            self._certificate_withheld = True
         if len(args) == 3 and args[0] == "FAIL":
             failure = _THREAD_PREFIX.sub("", self._scrub(str(args[2])))
             self.last_failure = failure
             self._note(self._failed_connection(failure))
 
     def _failed_connection(self, failure: str) -> str | None:
-        """Some connection failures reach only the log: a plaintext client at a TLS listener is one."""
+        """Some connection failures reach only the log: a plaintext client at a TLS listener is one. A broker that
+        refuses the client's certificate also closes the connection while it asks for API versions, after a TLS
+        alert that says why: that is no protocol mismatch."""
+        refused = client_certificate_refused(self._config, failure, withheld=self._certificate_withheld)
+        if refused:
+            return refused
         if _PLAINTEXT_AT_TLS_SIGN not in failure:
             return None
         self._closed_during_handshake += 1

@@ -1,6 +1,7 @@
 """The producer configuration, decided in the spec's three layers.
 
-1. The connection: bootstrap servers, and SASL PLAIN over SASL_SSL when both login and password are set.
+1. The connection: bootstrap servers, SASL PLAIN over SASL_SSL when both login and password are set, and the
+   TLS certificates pasted into its fields (TLS on: SSL, or SASL_SSL with login and password).
 2. The spec's miscellaneous defaults.
 3. Additional properties: the connection's extras, then the task's own; each overrides all before it.
 
@@ -14,8 +15,10 @@ Pure logic: no Airflow and no confluent_kafka import, so every decision can be u
 from __future__ import annotations
 
 import logging
+import re
+import textwrap
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from airflow_provider_kafka_connector.java_properties import ProducerConfigError as ProducerConfigError
@@ -63,6 +66,19 @@ class ConnectionSettings:
     port: int | None = None
     login: str | None = None
     password: str | None = None
+    ssl_ca_pem: str | None = None
+    ssl_certificate_pem: str | None = None
+    ssl_key_pem: str | None = field(default=None, repr=False)
+    ssl_key_password: str | None = field(default=None, repr=False)
+
+
+# librdkafka's several ways to give one TLS setting. Additional properties that give it in any of them replace
+# what the connection's TLS fields give (librdkafka refuses some pairs, such as 'ssl.ca.location' with 'ssl.ca.pem').
+_TLS_SETTING_SPELLINGS = (
+    ("ssl.ca.location", "ssl.ca.pem"),
+    ("ssl.certificate.location", "ssl.certificate.pem", "ssl.keystore.location"),
+    ("ssl.key.location", "ssl.key.pem", "ssl.keystore.location"),
+)
 
 
 def build_producer_config(
@@ -74,6 +90,10 @@ def build_producer_config(
     overrides: dict[str, str] = {}
     for layer in additional_properties:
         overrides.update(normalize_properties(_without_registry_properties(layer or {})))
+    for spellings in _TLS_SETTING_SPELLINGS:
+        if any(name in overrides for name in spellings):
+            for name in spellings:
+                config.pop(name, None)
     config.update(overrides)
     apply_idempotence_rule(config, explicit=overrides.get("enable.idempotence"))
     if not config.get("bootstrap.servers"):
@@ -253,6 +273,7 @@ def connection_properties(connection: ConnectionSettings) -> dict[str, str]:
     servers = bootstrap_servers(connection.host, connection.port)
     if servers:
         config["bootstrap.servers"] = servers
+    config.update(tls_properties(connection))
     if connection.login and connection.password:
         config.update(
             {
@@ -271,7 +292,62 @@ def connection_properties(connection: ConnectionSettings) -> dict[str, str]:
             given,
             missing,
         )
+    if "ssl.ca.pem" in config or "ssl.key.pem" in config:
+        config.setdefault("security.protocol", "SSL")
     return config
+
+
+def tls_properties(connection: ConnectionSettings) -> dict[str, str]:
+    """The CA, client certificate and client key given as PEM text in the connection's fields."""
+    config: dict[str, str] = {}
+    name = connection.conn_id
+    if connection.ssl_ca_pem:
+        config["ssl.ca.pem"] = pem_text(connection.ssl_ca_pem, f"The CA certificate of connection {name!r}")
+    certificate, key = connection.ssl_certificate_pem, connection.ssl_key_pem
+    if bool(certificate) != bool(key):
+        given, missing = ("client certificate", "client key") if certificate else ("client key", "client certificate")
+        raise ProducerConfigError(
+            f"Connection {name!r} has a {given} but no {missing}: mutual TLS needs both, as PEM text."
+        )
+    if certificate and key:
+        config["ssl.certificate.pem"] = pem_text(certificate, f"The client certificate of connection {name!r}")
+        config["ssl.key.pem"] = pem_text(key, f"The client key of connection {name!r}")
+    if connection.ssl_key_password:
+        config["ssl.key.password"] = connection.ssl_key_password
+    return config
+
+
+_PEM_BLOCK = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \1-----", re.DOTALL)
+_BASE64 = re.compile(r"[A-Za-z0-9+/=]*")
+
+
+def pem_text(text: str, what: str) -> str:
+    """PEM blocks with their line breaks, also when a one-line form field dropped them; errors never quote the text.
+
+    A traditional encrypted key (with 'Proc-Type' and 'DEK-Info' headers) cannot be mended once its line breaks
+    are gone: it must be converted to PKCS#8.
+    """
+    blocks = _PEM_BLOCK.findall(text)
+    if not blocks:
+        raise ProducerConfigError(
+            f"{what} is not PEM text: paste all of it, from its '-----BEGIN ...-----' line to its '-----END ...-----' "
+            "line."
+        )
+    mended = []
+    for label, body in blocks:
+        if ":" in body and "\n" in body.strip():
+            mended.append(f"-----BEGIN {label}-----{body}-----END {label}-----\n")  # headers kept as written
+            continue
+        data = "".join(body.split())
+        if not _BASE64.fullmatch(data):
+            raise ProducerConfigError(
+                f"{what} has a damaged {label} block. An encrypted key in the traditional format (with "
+                "'Proc-Type' and 'DEK-Info' lines) loses its lines in a one-line field: convert it to PKCS#8 with "
+                "'openssl pkcs8 -topk8 -in key.pem -out key-pkcs8.pem' and paste that."
+            )
+        lines = "\n".join(textwrap.wrap(data, 64))
+        mended.append(f"-----BEGIN {label}-----\n{lines}\n-----END {label}-----\n")
+    return "".join(mended)
 
 
 def bootstrap_servers(host: str | None, port: int | None) -> str:

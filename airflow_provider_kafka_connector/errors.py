@@ -23,6 +23,7 @@ __all__ = [
     "KafkaConfigurationError",
     "KafkaConnectorError",
     "KafkaDeliveryError",
+    "client_certificate_refused",
     "explain_config_error",
     "explain_delivery_error",
     "protocol_mismatch",
@@ -30,11 +31,40 @@ __all__ = [
 ]
 
 
+# What OpenSSL says when librdkafka cannot load the client's key or certificate, and what to change. librdkafka
+# checks them when the producer is created, so these fail before any connection.
+_CLIENT_TLS_FILE_HINTS = (
+    (
+        re.compile(r"ssl\.key\.(location|pem) failed: .*(PEM lib|bad decrypt)"),
+        "The client's private key cannot be read: if it is encrypted (its PEM begins with 'BEGIN ENCRYPTED PRIVATE "
+        "KEY'), 'ssl.key.password' must be its passphrase (the connection's client key password, or the additional "
+        "property); otherwise check that it is a PEM private key.",
+    ),
+    (
+        re.compile(r"key values mismatch"),
+        "The private key does not belong to the client certificate: give the key that was issued with this "
+        "certificate.",
+    ),
+    (
+        re.compile(r"PKCS#12 .*mac verify failure"),
+        "'ssl.keystore.password' is not the password of the PKCS#12 keystore.",
+    ),
+    (
+        re.compile(r"ssl\.[\w.]+\.location .*(system lib|No such file)"),
+        "The file that property names cannot be read on this worker: check the path and its permissions, or give "
+        "the PEM text itself (the connection's TLS fields, or 'ssl.ca.pem', 'ssl.certificate.pem', 'ssl.key.pem').",
+    ),
+)
+
+
 def explain_config_error(reason: str) -> str:
     """librdkafka names a property by its own name; add the name the producer configuration uses for it."""
     named = re.search(r'property:? "([^"]+)"', reason)
     if named and reason.startswith("No such configuration property"):
         return unknown_property_message(named.group(1))
+    for pattern, hint in _CLIENT_TLS_FILE_HINTS:
+        if pattern.search(reason):
+            return f"Invalid TLS client configuration: {reason}. {hint}"
     ours = named and LIBRDKAFKA_ALIASES.get(named.group(1))
     also = f" (the property '{ours}')" if ours else ""
     return f"Invalid producer configuration: {reason}{also}. Check the additional properties."
@@ -50,10 +80,65 @@ def protocol_mismatch(config: Mapping[str, str], reason: str) -> str:
     )
 
 
-def unrecoverable_client_error(error: KafkaError, config: Mapping[str, str]) -> str | None:
+# The TLS alerts (RFC 8446, section 6.2) with which a server refuses a client's certificate, or its absence.
+CLIENT_CERTIFICATE_ALERTS = {
+    42: "bad_certificate",
+    43: "unsupported_certificate",
+    44: "certificate_revoked",
+    45: "certificate_expired",
+    46: "certificate_unknown",
+    48: "unknown_ca",
+    116: "certificate_required",
+}
+# OpenSSL's words for an alert the peer sent, as librdkafka passes them on: "ssl/tls alert bad certificate: SSL
+# alert number 42". A certificate the client refuses has none: it reads "certificate verify failed".
+_RECEIVED_ALERT = re.compile(r"([^:]*): SSL alert number (\d+)")
+# Where each form of configuration gives the client's certificate.
+CLIENT_CERTIFICATE_PROPERTIES = ("ssl.certificate.location", "ssl.certificate.pem", "ssl.keystore.location")
+
+
+def client_certificate_refused(config: Mapping[str, str], reason: str, *, withheld: bool = False) -> str | None:
+    """The broker ended the TLS handshake refusing the client's certificate (mutual TLS), or None if it did not.
+
+    ``withheld``: librdkafka logged that it sent no certificate, because none it has is signed by a CA the broker
+    named as trusted.
+    """
+    received = _RECEIVED_ALERT.search(reason)
+    if received is None or int(received.group(2)) not in CLIENT_CERTIFICATE_ALERTS:
+        return None
+    alert = int(received.group(2))
+    if not any(config.get(name) for name in CLIENT_CERTIFICATE_PROPERTIES):
+        fix = (
+            "No client certificate is configured, and this listener requires one (mutual TLS). Give the "
+            "connection's client certificate and client key, or as additional properties 'ssl.certificate.location' "
+            "and 'ssl.key.location' (PEM files), 'ssl.keystore.location' and 'ssl.keystore.password' (PKCS#12), or "
+            "the Java client's 'ssl.keystore.type', 'ssl.keystore.location' and 'ssl.keystore.password'."
+        )
+    elif withheld:
+        fix = (
+            "The client certificate was not sent: it is not signed by a CA the broker trusts. Use a certificate "
+            "issued by a CA in the broker's truststore, or have that CA added to it."
+        )
+    else:
+        fix = (
+            "The broker does not accept the client certificate: check that it has not expired or been revoked and "
+            "that a CA in the broker's truststore issued it (the broker's log names its reason)."
+        )
+    return (
+        f"The broker at {config.get('bootstrap.servers')} refused the client certificate: it ended the TLS "
+        f"handshake with alert {alert} {CLIENT_CERTIFICATE_ALERTS[alert]} ({received.group(0).strip()}). {fix}"
+    )
+
+
+def unrecoverable_client_error(
+    error: KafkaError, config: Mapping[str, str], *, certificate_withheld: bool = False
+) -> str | None:
     """The explanation of a client error that retrying cannot mend, or None for one that may pass."""
     code, reason = error.code(), error.str()
     servers = config.get("bootstrap.servers")
+    refused = client_certificate_refused(config, reason, withheld=certificate_withheld)
+    if refused:
+        return refused
     if code == KafkaError._AUTHENTICATION:
         return (
             f"Authentication failed for user {config.get('sasl.username')!r} with mechanism "

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any, cast
 
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
@@ -20,15 +21,21 @@ from airflow_provider_kafka_connector.config import delivery_timeout_seconds
 from airflow_provider_kafka_connector.errors import explain_config_error, explain_delivery_error
 from airflow_provider_kafka_connector.exceptions import KafkaConfigurationError, KafkaDeliveryError
 from airflow_provider_kafka_connector.redaction import scrub
-from airflow_provider_kafka_connector.serialization import ANY_PARTITION, Record, SerializedHeaders
+from airflow_provider_kafka_connector.serialization import (
+    ANY_PARTITION,
+    PlainMessage,
+    Record,
+    SerializedHeaders,
+    SerializedRecords,
+)
 
 log = logging.getLogger(__name__)
 
 _POLL_INTERVAL_SECONDS = 0.05
 # librdkafka times out a message on its own schedule; this is the slack allowed beyond the delivery timeout.
 _DELIVERY_REPORT_GRACE_SECONDS = 5.0
-# Serving delivery reports every so many messages keeps a batch's callbacks from piling up.
-_POLL_EVERY_MESSAGES = 1000
+# A batch is produced this many messages at a time, its delivery reports served after each chunk.
+_CHUNK_MESSAGES = 1000
 # Metadata answers to wait for before the first acknowledgement (see KafkaProducer._start).
 _METADATA_ANSWERS = 2
 # librdkafka's default, for a configuration that does not set it.
@@ -55,7 +62,7 @@ class DeliveryTally:
         self.acknowledged = 0
         self.failed = 0
         self.first_error: KafkaError | None = None
-        self._ends: dict[int, list[Message]] = {}
+        self._ends: dict[int | None, list[Message]] = {}
 
     @property
     def reported(self) -> int:
@@ -64,10 +71,9 @@ class DeliveryTally:
     def __call__(self, error: KafkaError | None, message: Message) -> None:
         if error is None:
             self.acknowledged += 1
-            partition = cast(int, message.partition())  # an acknowledged message has its partition
-            ends = self._ends.get(partition)
+            ends = self._ends.get(message.partition())  # an acknowledged message has its partition
             if ends is None:
-                self._ends[partition] = [message, message]
+                self._ends[message.partition()] = [message, message]
             else:
                 ends[1] = message
         else:
@@ -97,6 +103,24 @@ class DeliveryTally:
             "first_timestamp": min(timestamps, default=None),
             "last_timestamp": max(timestamps, default=None),
         }
+
+
+class _Refused(Exception):
+    """The client refused a message of a chunk after `queued` of them were queued."""
+
+    def __init__(self, queued: int, reason: KafkaDeliveryError) -> None:
+        super().__init__(str(reason))
+        self.queued = queued
+        self.reason = reason
+
+
+def _chunked(records: Iterable[Record]) -> Iterator[list[Record]]:
+    """The first record alone, then lists of _CHUNK_MESSAGES."""
+    iterator = iter(records)
+    size = 1
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+        size = _CHUNK_MESSAGES
 
 
 def release(producer: Producer) -> None:
@@ -149,34 +173,42 @@ class KafkaProducer:
         return tally.receipt()
 
     def send_many(self, topic: str, records: Iterable[Record]) -> dict[str, Any]:
-        """Send all records asynchronously, then wait once for every acknowledgement; return a summary."""
+        """Send all records asynchronously, then wait once for every acknowledgement; return a summary.
+
+        Every message has its delivery report (the only way librdkafka tells a message failed). The records are
+        taken a chunk at a time: plain messages (serialized_records' dicts with only bytes) through confluent-kafka's
+        produce_batch, which reads them in C, the others one produce() each. The first message goes alone, so
+        _start() can fail a batch before it sends the rest.
+        """
         tally = DeliveryTally(topic)
         sent = 0
         refused: KafkaDeliveryError | None = None
-        produce = self._producer.produce
-        for key, value, headers, partition in records:
+        if isinstance(records, SerializedRecords):
+            chunks: Iterable[list[PlainMessage] | list[Record]] = records.chunks(_CHUNK_MESSAGES)
+        else:
+            chunks = _chunked(records)
+        for chunk in chunks:
             try:
-                try:
-                    # Positional arguments, and headers only when there are some: the fastest call per message.
-                    if headers is None:
-                        produce(topic, value, key, partition, tally)
-                    else:
-                        produce(topic, value, key, partition, tally, headers=headers)
-                except BufferError:
-                    self._produce(topic, key, value, headers, partition, tally)
-                if not sent:
-                    self._start(topic, tally)
-                    if tally.failed:  # the first message failed: the task fails anyway, send no more
-                        sent = 1
-                        break
-            except (KafkaException, KafkaDeliveryError) as error:
-                refused = error if isinstance(error, KafkaDeliveryError) else self._refusal(error, topic)
+                if type(chunk[0]) is dict:
+                    sent += self._produce_plain(topic, chunk, tally)
+                else:
+                    sent += self._produce_records(topic, cast(list[Record], chunk), tally)
+            except _Refused as error:
+                sent += error.queued
+                refused = error.reason
                 break
-            sent += 1
-            if sent % _POLL_EVERY_MESSAGES == 0:
-                self._serve(0)
-                if tally.failed:  # the task fails anyway: stop sending and report
+            if sent == 1:
+                try:
+                    self._start(topic, tally)
+                except KafkaDeliveryError as error:  # the first message is refused: not sent, as produce() refusing it
+                    refused = error
+                    sent = 0
                     break
+                if tally.failed:  # the first message failed: the task fails anyway, send no more
+                    break
+            self._serve(0)
+            if tally.failed:  # the task fails anyway: stop sending and report
+                break
         self._await_reports(tally, expected=sent)
         if tally.failed or refused:
             failed = tally.failed + (refused is not None)
@@ -210,6 +242,56 @@ class KafkaProducer:
 
     def scrub(self, text: str) -> str:
         return self._scrub(text)
+
+    def _produce_records(self, topic: str, records: list[Record], tally: DeliveryTally) -> int:
+        """produce() each record; how many were queued."""
+        produce = self._producer.produce
+        queued = 0
+        try:
+            for key, value, headers, partition in records:
+                try:
+                    # Positional arguments, and headers only when there are some: the fastest call per message.
+                    if headers is None:
+                        produce(topic, value, key, partition, tally)
+                    else:
+                        produce(topic, value, key, partition, tally, headers=headers)
+                except BufferError:
+                    self._produce(topic, key, value, headers, partition, tally)
+                queued += 1
+        except (KafkaException, KafkaDeliveryError) as error:
+            reason = error if isinstance(error, KafkaDeliveryError) else self._refusal(error, topic)
+            raise _Refused(queued, reason) from None
+        return queued
+
+    def _produce_plain(self, topic: str, messages: list[PlainMessage], tally: DeliveryTally) -> int:
+        """produce_batch() the messages (where this confluent-kafka has it), waiting for room when the local queue
+        is full; how many were queued."""
+        produce_batch = getattr(self._producer, "produce_batch", None)
+        if produce_batch is None:  # confluent-kafka before 2.12
+            return self._produce_records(
+                topic, [(m.get("key"), m.get("value"), None, ANY_PARTITION) for m in messages], tally
+            )
+        queued = 0
+        pending = messages
+        while True:
+            try:
+                queued += cast(int, produce_batch(topic, pending, on_delivery=tally))
+            except KafkaException as error:
+                raise _Refused(queued, self._refusal(error, topic)) from None
+            if queued == len(messages):
+                return queued
+            # produce_batch marks each message it could not queue with '_error' (in the caller's dict: removed here).
+            # librdkafka queues in order and, once its queue is full, refuses the rest: those wait for room.
+            refused = [message for message in pending if "_error" in message]
+            errors = [cast(KafkaError, message.pop("_error")) for message in refused]
+            final = next((error for error in errors if error.code() != KafkaError._QUEUE_FULL), None)
+            if final is not None:
+                raise _Refused(queued, KafkaDeliveryError(self._explain_delivery(final, topic)))
+            pending = refused
+            try:
+                self._serve(_POLL_INTERVAL_SECONDS)
+            except KafkaDeliveryError as error:
+                raise _Refused(queued, error) from None
 
     def close(self) -> None:
         """Drop anything still queued (its task has failed already) and release the client."""

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any
+from itertools import islice, repeat
+from typing import Any, cast
 
 from airflow_provider_kafka_connector.exceptions import MessageSerializationError  # also importable from here
 
@@ -16,7 +17,13 @@ ANY_PARTITION = -1
 # A message of a batch ready for the producer: key, value, headers (None when there are none) and partition.
 Record = tuple[bytes | None, bytes | None, SerializedHeaders | None, int]
 
+# A message of a batch that the producer can take as it is (confluent-kafka's produce_batch reads the dict in C):
+# a dict with only a key and a value, each bytes or None.
+PlainMessage = dict[str, bytes | None]
+
 _MESSAGE_FIELDS = frozenset({"key", "value", "headers", "partition"})
+_PLAIN_FIELDS = frozenset({"key", "value"})
+_PLAIN_TYPES = frozenset({bytes, type(None)})
 
 
 def serialize_payload(payload: Any, field: str) -> bytes | None:
@@ -75,17 +82,60 @@ def _header_value(name: str, value: Any) -> bytes | None:
 Encode = Callable[[Any], "bytes | None"]
 
 
+class SerializedRecords:
+    """A batch's messages as producer records, read once and lazily.
+
+    Iterating gives one Record per message. chunks() is the cheaper way for a producer: lists of messages, each
+    either plain dicts to be produced as they are (checked a whole list at a time, in C) or serialized Records.
+    """
+
+    def __init__(
+        self,
+        messages: Iterable[Mapping[str, Any]],
+        encode_key: Encode | None = None,
+        encode_value: Encode | None = None,
+    ) -> None:
+        self._messages = messages
+        # A schema's serializers (encode_key, encode_value) replace the usual rules; such a batch is never plain.
+        self._encoders = (encode_key, encode_value) if encode_key or encode_value else None
+
+    def __iter__(self) -> Iterator[Record]:
+        return self._serialize(enumerate(self._messages))
+
+    def _serialize(self, messages: Iterable[tuple[int, Mapping[str, Any]]]) -> Iterator[Record]:
+        return _serialize(messages) if self._encoders is None else _encoded(messages, *self._encoders)
+
+    def chunks(self, size: int, first: int = 1) -> Iterator[list[PlainMessage] | list[Record]]:
+        """Lists of `first`, then of `size` messages; the messages stay unread until their list is taken."""
+        messages = iter(self._messages)
+        start = 0
+        while chunk := list(islice(messages, first if start == 0 else size)):
+            plain = self._encoders is None and _plain(chunk)
+            yield cast(list[PlainMessage], chunk) if plain else list(self._serialize(enumerate(chunk, start)))
+            start += len(chunk)
+
+
 def serialized_records(
     messages: Iterable[Mapping[str, Any]], encode_key: Encode | None = None, encode_value: Encode | None = None
-) -> Iterator[Record]:
-    """Each message mapping as a producer record, serialized as single messages are (runs once per message).
+) -> SerializedRecords:
+    """Each message mapping as a producer record, serialized as single messages are; encode_key and encode_value,
+    where given, replace the usual rules (a schema's serializer)."""
+    return SerializedRecords(messages, encode_key, encode_value)
 
-    encode_key and encode_value, where given, replace the usual rules (a schema's serializer).
-    """
-    if encode_key is not None or encode_value is not None:
-        yield from _encoded_records(messages, encode_key, encode_value)
-        return
-    for index, message in enumerate(messages):
+
+def _plain(chunk: list[Any]) -> bool:
+    """Whether every message is a dict with only a key and a value, each bytes or None (map() keeps it in C)."""
+    return (
+        {dict}.issuperset(map(type, chunk))
+        and all(map(_PLAIN_FIELDS.issuperset, chunk))
+        and _PLAIN_TYPES.issuperset(map(type, map(dict.get, chunk, repeat("value"))))
+        and _PLAIN_TYPES.issuperset(map(type, map(dict.get, chunk, repeat("key"))))
+    )
+
+
+def _serialize(messages: Iterable[tuple[int, Mapping[str, Any]]]) -> Iterator[Record]:
+    """Serialize (index, message) pairs; runs once per message of a batch that is not plain."""
+    for index, message in messages:
         try:
             if not message.keys() <= _MESSAGE_FIELDS:
                 raise _unknown_fields(message)
@@ -102,12 +152,12 @@ def serialized_records(
             raise MessageSerializationError(f"messages[{index}]: {error}") from None
 
 
-def _encoded_records(
-    messages: Iterable[Mapping[str, Any]], encode_key: Encode | None, encode_value: Encode | None
+def _encoded(
+    messages: Iterable[tuple[int, Mapping[str, Any]]], encode_key: Encode | None, encode_value: Encode | None
 ) -> Iterator[Record]:
     key_of = encode_key or (lambda key: serialize_payload(key, "key"))
     value_of = encode_value or (lambda value: serialize_payload(value, "value"))
-    for index, message in enumerate(messages):
+    for index, message in messages:
         try:
             if not message.keys() <= _MESSAGE_FIELDS:
                 raise _unknown_fields(message)

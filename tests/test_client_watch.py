@@ -58,6 +58,10 @@ def test_the_recording_has_every_scenario():
         "sasl_ssl_client_at_plaintext_listener",
         "unreachable_port",
         "closed_once_in_apiversion_query_then_delivered",
+        "client_certificate_missing",
+        "client_certificate_untrusted",
+        "client_certificate_expired",
+        "client_certificate_delivered",
     } <= RECORDED["runs"].keys()
 
 
@@ -127,6 +131,88 @@ def test_two_closed_handshakes_are_not_yet_a_protocol_mismatch():
     assert watch.cause is not None
 
 
+# --- mutual TLS: a broker that refuses the client's certificate ------------------------------------------------
+
+REFUSED_CERTIFICATES = [
+    ("client_certificate_missing", "42 bad_certificate", "ssl/tls alert bad certificate", "No client certificate is"),
+    (
+        "client_certificate_untrusted",
+        "42 bad_certificate",
+        "ssl/tls alert bad certificate",
+        "The client certificate was not sent: it is not signed by a CA the broker trusts.",
+    ),
+    (
+        "client_certificate_expired",
+        "46 certificate_unknown",
+        "ssl/tls alert certificate unknown",
+        "The broker does not accept the client certificate: check that it has not expired",
+    ),
+]
+
+
+def only(name: str, kind: str) -> list[dict[str, Any]]:
+    return [e for e in recorded(name)["events"] if e["kind"] == kind]
+
+
+@pytest.mark.parametrize("name, alert, openssl, fix", REFUSED_CERTIFICATES)
+def test_a_refused_client_certificate_is_named_at_the_first_failure_and_is_no_protocol_mismatch(
+    name, alert, openssl, fix
+):
+    watch, at = replay(name)
+    number = alert.split()[0]
+    assert watch.cause == watch.cause.strip()
+    assert watch.cause.startswith(
+        f"The broker at {servers(name)} refused the client certificate: it ended the TLS handshake with alert "
+        f"{alert} ({openssl}: SSL alert number {number}). {fix}"
+    )
+    assert "security.protocol" not in watch.cause and "does not speak" not in watch.cause
+    # The broker's alert is in the first failed connection's log line: no need to wait for repeats.
+    first_failure = next(e for e in recorded(name)["events"] if e["kind"] == "log" and e["args"][0] == "FAIL")
+    assert recorded(name)["events"][at] is first_failure
+
+
+def test_a_missing_client_certificate_names_every_way_to_give_one():
+    watch, _ = replay("client_certificate_missing")
+    for setting in ("client certificate and client key", "'ssl.certificate.location'", "'ssl.keystore.location'"):
+        assert setting in watch.cause
+    assert "'ssl.keystore.type'" in watch.cause  # the Java client's names too
+
+
+@pytest.mark.parametrize("name", ["client_certificate_missing", "client_certificate_expired"])
+def test_the_error_callback_alone_names_the_refused_certificate_too(name):
+    full, _ = replay(name)
+    watch = ClientWatch(recorded(name)["config"])
+    for event in only(name, "error"):
+        watch.error(kafka_error(event))
+    assert watch.cause == full.cause
+
+
+@pytest.mark.parametrize("name", [case[0] for case in REFUSED_CERTIFICATES])
+def test_the_log_alone_names_the_refused_certificate_too(name):
+    full, _ = replay(name)
+    watch = ClientWatch(recorded(name)["config"])
+    for event in only(name, "log"):
+        watch.log(event["level"], event["fmt"], *event["args"])
+    assert watch.cause == full.cause
+
+
+def test_an_untrusted_client_certificate_is_told_apart_by_librdkafkas_withheld_certificate_line():
+    name = "client_certificate_untrusted"
+    [first_ssl_line] = [e for e in recorded(name)["events"][:1] if e["kind"] == "log" and e["args"][0] == "SSL"]
+    assert "not sending any client certificates" in first_ssl_line["args"][2]
+    watch = ClientWatch(recorded(name)["config"])
+    for event in only(name, "error"):  # without that line, the same alert is a certificate the broker refused
+        watch.error(kafka_error(event))
+    assert watch.cause is not None and "The broker does not accept the client certificate" in watch.cause
+
+
+def test_a_trusted_client_certificate_is_delivered_without_a_cause():
+    name = "client_certificate_delivered"
+    watch, _ = replay(name)
+    assert watch.cause is None
+    assert recorded(name)["events"][-1]["kind"] == "delivery" and recorded(name)["events"][-1]["code"] is None
+
+
 def test_sasl_ssl_client_at_a_plaintext_listener_is_a_protocol_mismatch():
     name = "sasl_ssl_client_at_plaintext_listener"
     watch, at = replay(name)
@@ -176,6 +262,7 @@ def test_the_first_cause_is_kept():
         ("plain_wrong_password", "Invalid username or password"),
         ("plaintext_client_at_sasl_ssl_listener", "APIVERSION_QUERY"),
         ("sasl_ssl_client_at_plaintext_listener", "PLAINTEXT broker listener?"),
+        ("client_certificate_missing", "SSL alert number 42"),
     ],
 )
 def test_each_cause_is_logged_exactly_once(name, repeated, caplog):

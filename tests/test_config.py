@@ -254,6 +254,119 @@ def test_delivery_timeout_seconds():
         delivery_timeout_seconds({"delivery.timeout.ms": "soon"})
 
 
+# --- the connection's TLS fields: CA, client certificate and client key as PEM text ------------------------------
+
+
+def pem(label: str, data: bytes) -> str:
+    import base64
+    import textwrap
+
+    body = "\n".join(textwrap.wrap(base64.b64encode(data).decode(), 64))
+    return f"-----BEGIN {label}-----\n{body}\n-----END {label}-----\n"
+
+
+CA = pem("CERTIFICATE", b"ca" * 100)
+CERTIFICATE = pem("CERTIFICATE", b"client" * 50) + pem("CERTIFICATE", b"intermediate" * 30)
+KEY = pem("ENCRYPTED PRIVATE KEY", b"\x00secret key bytes\xff" * 12)
+KEY_PASSWORD = "key-pass-9z"
+WITH_TLS = ConnectionSettings(
+    "kafka", host="b:1", ssl_ca_pem=CA, ssl_certificate_pem=CERTIFICATE, ssl_key_pem=KEY, ssl_key_password=KEY_PASSWORD
+)
+
+
+def test_tls_fields_become_librdkafkas_pem_properties_and_turn_ssl_on():
+    config = build_producer_config(WITH_TLS)
+    assert {name: config[name] for name in config if name.startswith(("ssl.", "security."))} == {
+        "ssl.ca.pem": CA,
+        "ssl.certificate.pem": CERTIFICATE,
+        "ssl.key.pem": KEY,
+        "ssl.key.password": KEY_PASSWORD,
+        "security.protocol": "SSL",
+    }
+
+
+def test_tls_fields_with_login_and_password_keep_sasl_ssl():
+    settings = ConnectionSettings("kafka", host="b:1", login="alice", password="pw", ssl_ca_pem=CA)
+    assert build_producer_config(settings)["security.protocol"] == "SASL_SSL"
+
+
+def test_a_ca_alone_turns_tls_on_and_a_key_password_alone_does_not():
+    assert build_producer_config(ConnectionSettings("k", host="b:1", ssl_ca_pem=CA))["security.protocol"] == "SSL"
+    config = build_producer_config(ConnectionSettings("k", host="b:1", ssl_key_password="pw"))
+    assert "security.protocol" not in config and config["ssl.key.password"] == "pw"
+
+
+@pytest.mark.parametrize("given", ["ssl_certificate_pem", "ssl_key_pem"])
+def test_a_client_certificate_without_its_key_or_the_reverse_is_refused(given):
+    settings = ConnectionSettings("kafka", host="b:1", **{given: CERTIFICATE if "cert" in given else KEY})
+    with pytest.raises(ProducerConfigError, match="mutual TLS needs both") as raised:
+        build_producer_config(settings)
+    assert KEY.splitlines()[1] not in str(raised.value)
+
+
+@pytest.mark.parametrize("text", [KEY, KEY.replace("\n", ""), KEY.replace("\n", "\r\n"), KEY.replace("\n", " ")])
+def test_pem_text_without_its_line_breaks_is_restored(text):
+    # A password input (the masked key field) drops line breaks; OpenSSL needs them.
+    assert (
+        build_producer_config(ConnectionSettings("k", host="b:1", ssl_certificate_pem=CA, ssl_key_pem=text))[
+            "ssl.key.pem"
+        ]
+        == KEY
+    )
+
+
+def test_a_certificate_chain_without_line_breaks_is_restored_block_by_block():
+    config = build_producer_config(ConnectionSettings("k", host="b:1", ssl_ca_pem=CERTIFICATE.replace("\n", "")))
+    assert config["ssl.ca.pem"] == CERTIFICATE
+
+
+def test_a_traditional_encrypted_key_keeps_its_headers_and_without_line_breaks_is_refused():
+    body = KEY.splitlines()[1:-1]
+    legacy = (
+        "\n".join(["-----BEGIN EC PRIVATE KEY-----", "Proc-Type: 4,ENCRYPTED", "DEK-Info: AES-128-CBC,00FF", "", *body])
+        + "\n-----END EC PRIVATE KEY-----\n"
+    )
+    assert (
+        build_producer_config(ConnectionSettings("k", host="b:1", ssl_certificate_pem=CA, ssl_key_pem=legacy))[
+            "ssl.key.pem"
+        ]
+        == legacy
+    )
+    flattened = ConnectionSettings("k", host="b:1", ssl_certificate_pem=CA, ssl_key_pem=legacy.replace("\n", ""))
+    with pytest.raises(ProducerConfigError, match="openssl pkcs8 -topk8") as raised:
+        build_producer_config(flattened)
+    assert body[0] not in str(raised.value)
+
+
+@pytest.mark.parametrize("text", ["/etc/kafka/client.key", "MIIBxyz", "-----BEGIN PRIVATE KEY-----\nabc"])
+def test_text_that_is_not_pem_is_refused_without_quoting_it(text):
+    with pytest.raises(ProducerConfigError, match="The client key of connection 'k' is not PEM text") as raised:
+        build_producer_config(ConnectionSettings("k", host="b:1", ssl_certificate_pem=CA, ssl_key_pem=text))
+    assert text not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    "override, replaced",
+    [
+        ({"ssl.ca.location": "/etc/ca.pem"}, {"ssl.ca.pem"}),
+        ({"ssl.certificate.location": "/c.pem", "ssl.key.location": "/c.key"}, {"ssl.certificate.pem", "ssl.key.pem"}),
+        ({"ssl.keystore.location": "/c.p12"}, {"ssl.certificate.pem", "ssl.key.pem"}),
+        ({"ssl.key.pem": KEY}, set()),
+    ],
+)
+def test_additional_properties_replace_what_the_tls_fields_give(override, replaced):
+    config = build_producer_config(WITH_TLS, {}, override)
+    assert not replaced & config.keys()
+    assert override.items() <= config.items()
+    assert config["security.protocol"] == "SSL" and config["ssl.key.password"] == KEY_PASSWORD
+
+
+def test_connection_settings_do_not_show_the_key_or_its_password():
+    shown = repr(WITH_TLS)
+    assert KEY.splitlines()[1] not in shown and KEY_PASSWORD not in shown
+    assert KEY_PASSWORD not in str(build_producer_config(WITH_TLS))
+
+
 REGISTRY = {
     "schema.registry.url": "https://r1:8081,https://r2:8081",
     "basic.auth.credentials.source": "USER_INFO",

@@ -168,3 +168,19 @@ def test_every_source_authenticates_against_the_broker_and_masks_the_password(br
     }
     for secret in (plain.password, tricky.password):
         assert secret not in run.output
+
+
+def test_the_forms_tls_fields_are_no_properties_and_blank_ones_are_left_out():
+    from airflow_provider_kafka_connector.connection_form import tls_fields
+
+    extra = {
+        "additional_properties": None,
+        "ssl_ca_pem": "-----BEGIN CERTIFICATE-----...",
+        "ssl_certificate_pem": "",
+        "ssl_private_key_pem": None,
+        "ssl_key_password": "pw",
+    }
+    assert extra_properties(extra) == {}
+    assert tls_fields(extra) == {"ssl_ca_pem": "-----BEGIN CERTIFICATE-----...", "ssl_key_password": "pw"}
+    with pytest.raises(ProducerConfigError, match="'ssl_ca_pem' must be text"):
+        tls_fields({"ssl_ca_pem": ["x"]})

@@ -158,6 +158,27 @@ def test_other_errors_say_only_what_kafka_said():
     )
 
 
+@pytest.mark.parametrize(
+    "name, property_named, hint",
+    [
+        ("client_key_wrong_password", "ssl.key.location", "'ssl.key.password' must be its passphrase"),
+        ("client_key_password_missing", "ssl.key.location", "'ssl.key.password' must be its passphrase"),
+        ("client_key_not_the_certificates", "ssl.key.location", "The private key does not belong to the client"),
+        ("client_key_pem_not_the_certificates", "ssl.key.pem", "The private key does not belong to the client"),
+        ("client_keystore_wrong_password", "ssl.keystore.location", "'ssl.keystore.password' is not the password"),
+        ("client_certificate_file_missing", "ssl.certificate.location", "cannot be read on this worker"),
+    ],
+)
+def test_a_client_key_or_certificate_librdkafka_cannot_load_says_which_setting_to_fix(name, property_named, hint):
+    error, config = recorded_error(name, "create")
+    message = explain_config_error(error.str())
+    assert message.startswith(f"Invalid TLS client configuration: {error.str()}. ")
+    assert property_named in message
+    assert hint in message
+    for secret in ("Wrong-Pass-4711", config.get("ssl.key.pem") or "not given"):
+        assert secret not in message
+
+
 def test_a_librdkafka_property_is_also_named_as_the_configuration_names_it():
     message = explain_config_error('Invalid value "x" for configuration property "message.timeout.ms"')
     assert message.endswith("(the property 'delivery.timeout.ms'). Check the additional properties.")

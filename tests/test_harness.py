@@ -11,6 +11,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -20,8 +21,8 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 
 import harness.kafka_broker
 from harness.airflow_dag_run import AirflowHome, migrated_database
-from harness.certificates import Certificate, make_ca
-from harness.kafka_broker import KafkaBroker, User, broker_env, quiet, running_broker
+from harness.certificates import Certificate, ClientCertificates, make_ca
+from harness.kafka_broker import KafkaBroker, User, broker_env, existing_broker_from_env, quiet, running_broker
 from harness.locations import source_checkout
 from harness.ports import free_port, free_ports
 
@@ -43,7 +44,8 @@ def topic(kafka: KafkaBroker) -> str:
 
 
 def produce_one(config: dict[str, object], topic: str, value: bytes, timeout: float = 20) -> None:
-    """Produce one message and wait for its delivery; fail at once on an authentication or TLS error."""
+    """Produce one message and wait for its delivery; fail at once on an authentication or TLS error (the broker's
+    TLS alert included)."""
     errors: list[KafkaError] = []
     reports: list[KafkaError | None] = []
     producer = Producer(quiet({**config, "error_cb": errors.append}))
@@ -51,7 +53,9 @@ def produce_one(config: dict[str, object], topic: str, value: bytes, timeout: fl
     deadline = time.monotonic() + timeout
     while not reports and time.monotonic() < deadline:
         producer.poll(0.1)
-        fatal = [e for e in errors if e.code() in (KafkaError._AUTHENTICATION, KafkaError._SSL)]
+        fatal = [
+            e for e in errors if e.code() in (KafkaError._AUTHENTICATION, KafkaError._SSL) or "SSL alert" in e.str()
+        ]
         assert not fatal, fatal
     assert reports == [None], (reports, errors)
 
@@ -139,8 +143,37 @@ def test_broker_env_describes_every_listener(kafka: KafkaBroker) -> None:
     assert env["KAFKA_SASL_SSL_BOOTSTRAP_SERVERS"] == kafka.sasl_ssl
     assert env["KAFKA_SASL_PLAINTEXT_BOOTSTRAP_SERVERS"] == kafka.sasl_plaintext
     assert env["KAFKA_CA_LOCATION"] == str(kafka.ca_file)
+    assert env["KAFKA_SSL_BOOTSTRAP_SERVERS"] == kafka.ssl
+    assert env["KAFKA_CLIENT_CERTIFICATES"] == str(kafka.client_certificates.directory)
     assert kafka.plain_user == User(env["KAFKA_USERNAME"], env["KAFKA_PASSWORD"])
     assert kafka.scram_user == User(env["KAFKA_SCRAM_USERNAME"], env["KAFKA_SCRAM_PASSWORD"])
+
+
+@needs_broker
+def test_broker_env_round_trips_the_ssl_listener_and_client_certificates(
+    kafka: KafkaBroker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in broker_env(kafka).items():
+        monkeypatch.setenv(name, value)
+    described = existing_broker_from_env()
+    assert described is not None
+    assert (described.ssl, described.client_certificates) == (kafka.ssl, kafka.client_certificates)
+
+
+@needs_broker
+def test_ssl_listener_requires_a_client_certificate_signed_by_its_ca(kafka: KafkaBroker, topic: str) -> None:
+    assert kafka.ssl and kafka.client_certificates
+    certs = kafka.client_certificates
+    tls = {"bootstrap.servers": kafka.ssl, "security.protocol": "SSL", "ssl.ca.location": str(kafka.ca_file)}
+
+    def client(name: str) -> dict[str, object]:
+        return {**tls, "ssl.certificate.location": str(certs.cert(name)), "ssl.key.location": str(certs.key(name))}
+
+    produce_one(client("client"), topic, b"m")
+    assert_consumed(kafka, topic, b"m")
+    for refused in (tls, client("untrusted"), client("expired")):
+        with pytest.raises(AssertionError, match="SSL alert number"):
+            produce_one(refused, topic, b"never", timeout=5)
 
 
 @needs_broker
@@ -193,6 +226,27 @@ def test_server_certificate_names_the_loopback_and_verifies_against_its_ca(tmp_p
     # Python's own TLS stack loads the keystore, and the CA file as trust.
     ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(tmp_path / "keystore.pem")
     ssl.create_default_context(cafile=ca_file)
+
+
+def test_the_client_certificate_set(tmp_path: Path) -> None:
+    ca = Certificate.authority("broker-ca")
+    certs = ClientCertificates.create(ca, tmp_path)
+    for name in ("client", "encrypted", "expired"):
+        x509.load_pem_x509_certificate(certs.cert(name).read_bytes()).verify_directly_issued_by(ca.cert)
+    untrusted = x509.load_pem_x509_certificate(certs.cert("untrusted").read_bytes())
+    assert untrusted.issuer != ca.cert.subject
+    expired = x509.load_pem_x509_certificate(certs.cert("expired").read_bytes())
+    assert expired.not_valid_after_utc < datetime.now(timezone.utc)
+    # Only the encrypted key needs its password, which OpenSSL (Python's ssl module) accepts.
+    assert certs.key("encrypted").read_text().startswith("-----BEGIN ENCRYPTED PRIVATE KEY-----")
+    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
+    context.load_cert_chain(certs.cert("encrypted"), certs.key("encrypted"), password=certs.key_password)
+    context.load_cert_chain(certs.encrypted_pem_keystore, password=certs.key_password)
+    context.load_cert_chain(certs.pem_keystore)
+    with pytest.raises(ssl.SSLError):
+        context.load_cert_chain(certs.cert("encrypted"), certs.key("encrypted"), password="wrong")
+    stores = pkcs12.load_pkcs12(certs.pkcs12_keystore.read_bytes(), certs.keystore_password.encode())
+    assert stores.cert is not None and [extra.certificate for extra in stores.additional_certs] == [ca.cert]
 
 
 def test_client_certificate_and_its_keystores(tmp_path: Path) -> None:

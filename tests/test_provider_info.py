@@ -12,6 +12,8 @@ from importlib.metadata import version
 from airflow.api_fastapi.core_api.services.ui.connections import HookMetaService
 from airflow.providers_manager import ProvidersManager
 
+from airflow_provider_kafka_connector.connection_form import TLS_FIELDS
+
 AIRFLOW = tuple(int(part) for part in version("apache-airflow-core").split(".")[:2])
 
 
@@ -32,3 +34,15 @@ def test_connections_form_has_the_spec_labels_on_this_airflow():
     if AIRFLOW >= (3, 2):
         assert meta.extra_fields is not None and "additional_properties" in meta.extra_fields
         assert meta.extra_fields["additional_properties"]["schema"]["title"] == "Additional properties"
+        tls = {name: meta.extra_fields[name]["schema"] for name in TLS_FIELDS}
+        assert {name: (schema["title"], schema["format"]) for name, schema in tls.items()} == {
+            "ssl_ca_pem": ("CA certificate (PEM)", "multiline"),
+            "ssl_certificate_pem": ("Client certificate (PEM)", "multiline"),
+            "ssl_private_key_pem": ("Client key (PEM)", "password"),  # masked, as is its password
+            "ssl_key_password": ("Client key password", "password"),
+        }
+        widgets = ProvidersManager().connection_form_widgets
+        assert [name for name in TLS_FIELDS if widgets[f"extra__kafka_producer__{name}"].is_sensitive] == [
+            "ssl_private_key_pem",
+            "ssl_key_password",
+        ]

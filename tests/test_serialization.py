@@ -1,3 +1,5 @@
+import operator
+
 import pytest
 
 from airflow_provider_kafka_connector.serialization import (
@@ -74,3 +76,23 @@ def test_bad_batch_message_names_its_index():
         list(serialized_records([{"value": "ok"}, {"valu": "typo"}]))
     with pytest.raises(MessageSerializationError, match=r"messages\[0\]: The message value cannot be sent"):
         list(serialized_records([{"value": object()}]))
+
+
+def test_batch_chunks_keep_plain_dicts_as_they_are_and_serialize_the_rest():
+    plain = [{"value": b"v"}, {"key": b"k", "value": None}, {}]
+    mixed = [{"value": "text"}, {"value": b"v", "headers": {"h": "1"}}, {"value": b"v", "partition": 1}]
+    chunks = list(serialized_records(iter([{"value": b"first"}, *plain, *mixed])).chunks(3))
+    assert chunks[0] == [{"value": b"first"}]  # the first message goes alone
+    assert chunks[1] == plain
+    assert all(map(operator.is_, chunks[1], plain))  # the very dicts: produced as they are
+    assert chunks[2] == [
+        (None, b"text", None, ANY_PARTITION),
+        (None, b"v", [("h", b"1")], ANY_PARTITION),
+        (None, b"v", None, 1),
+    ]
+
+
+def test_a_bad_message_in_a_chunk_names_its_index_in_the_batch():
+    messages = [{"value": b"ok"}] * 5 + [{"value": b"ok", "valu": "typo"}]
+    with pytest.raises(MessageSerializationError, match=r"messages\[5\]: .*unknown fields \['valu'\]"):
+        list(serialized_records(messages).chunks(2))

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import pytest
 
+from airflow_provider_kafka_connector.connection_form import TLS_FIELDS
 from harness.ports import free_port
 from harness.pytest_plugin import require
 
@@ -71,6 +72,12 @@ class ApiServer:
     def get(self, path: str) -> object:
         request = urllib.request.Request(f"{self.url}{path}", headers={"Authorization": f"Bearer {self.token()}"})
         with urllib.request.urlopen(request, timeout=10) as response:
+            return json.load(response)
+
+    def post(self, path: str, body: object) -> object:
+        headers = {"Authorization": f"Bearer {self.token()}", "Content-Type": "application/json"}
+        request = urllib.request.Request(f"{self.url}{path}", data=json.dumps(body).encode(), headers=headers)
+        with urllib.request.urlopen(request, timeout=30) as response:
             return json.load(response)
 
 
@@ -183,6 +190,35 @@ def test_hook_meta_declares_the_form(api_server):
     assert '{"client.id": "MyDemoClientId", "sasl.mechanism": "SCRAM-SHA-256"}' in extra["description"]
 
 
+def test_tls_fields_are_declared_and_the_key_and_its_password_come_back_masked(api_server, broker):
+    require(broker.ssl and broker.client_certificates, "SSL listener with client certificates")
+    [meta] = [
+        hook for hook in api_server.get("/ui/connections/hook_meta") if hook["connection_type"] == "kafka_producer"
+    ]
+    formats = {name: meta["extra_fields"][name]["schema"]["format"] for name in TLS_FIELDS}
+    assert formats == {
+        "ssl_ca_pem": "multiline",
+        "ssl_certificate_pem": "multiline",
+        "ssl_private_key_pem": "password",
+        "ssl_key_password": "password",
+    }
+    certs = broker.client_certificates
+    key, password = certs.key("encrypted").read_text(), certs.key_password
+    extra = {
+        "ssl_ca_pem": broker.ca_file.read_text(),
+        "ssl_certificate_pem": certs.cert("encrypted").read_text(),
+        "ssl_private_key_pem": key,
+        "ssl_key_password": password,
+    }
+    body = {"connection_id": "kafka_mtls_api", "conn_type": "kafka_producer", "host": broker.ssl}
+    api_server.post("/api/v2/connections", {**body, "extra": json.dumps(extra)})
+    stored = json.loads(api_server.get("/api/v2/connections/kafka_mtls_api")["extra"])
+    assert stored == {**extra, "ssl_private_key_pem": "***", "ssl_key_password": "***"}
+    tested = api_server.post("/api/v2/connections/test", {**body, "extra": json.dumps(extra)})
+    assert tested["status"] is True, tested
+    assert tested["message"].startswith("Connected to Kafka cluster") and " over SSL: " in tested["message"]
+
+
 def test_hooks_form_for_airflow_before_3_2_matches_the_declared_one():
     from airflow_provider_kafka_connector import get_provider_info
     from airflow_provider_kafka_connector.hooks.kafka_producer import KafkaProducerHook
@@ -197,27 +233,69 @@ def test_hooks_form_for_airflow_before_3_2_matches_the_declared_one():
     assert behaviour["hidden_fields"] == ["schema", "port"]
 
 
+def log_in_and_add_a_connection(page: object, api_server: ApiServer, conn_id: str) -> object:
+    """Log in on the way to the Connections page, open the Add form for our type; returns the form's dialog."""
+    page.goto(f"{api_server.url}/connections")
+    page.fill("input[name=username]", "admin")
+    page.fill("input[name=password]", api_server.password)
+    page.keyboard.press("Enter")
+    add = page.get_by_role("button", name="Add Connection")
+    add.wait_for()
+    add.click()
+    dialog = page.get_by_role("dialog")
+    dialog.locator("input[name=connection_id]").fill(conn_id)
+    dialog.get_by_role("combobox").fill("Kafka Producer Connector")
+    page.get_by_role("option", name="Kafka Producer Connector", exact=True).click()
+    dialog.get_by_text("Bootstrap server(s)", exact=True).wait_for()
+    return dialog
+
+
+def test_paste_a_client_certificate_into_the_form_and_test_it(api_server, browser, broker, tmp_path):
+    require(broker.ssl and broker.client_certificates and broker.ca_file, "SSL listener with client certificates")
+    certs = broker.client_certificates
+    key, password = certs.key("encrypted").read_text(), certs.key_password
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    page.set_default_timeout(20_000)
+    try:
+        dialog = log_in_and_add_a_connection(page, api_server, "kafka_mtls_form")
+        dialog.locator("input[name=host]").fill(broker.ssl)
+        dialog.get_by_role("button", name="Extra Fields", exact=True).click()
+        dialog.locator("textarea[name$=ssl_ca_pem]").fill(broker.ca_file.read_text())
+        dialog.locator("textarea[name$=ssl_certificate_pem]").fill(certs.cert("encrypted").read_text())
+        key_input = dialog.locator("input[name$=ssl_private_key_pem]")
+        key_input.fill(key)
+        assert key_input.get_attribute("type") == "password"
+        assert "\n" not in key_input.input_value()  # a one-line input: the browser dropped the line breaks
+        dialog.locator("input[name$=ssl_key_password]").fill(password)
+        dialog.get_by_role("button", name="Save").click()
+        dialog.wait_for(state="hidden")
+
+        stored = json.loads(api_server.get("/api/v2/connections/kafka_mtls_form")["extra"])
+        assert (stored["ssl_private_key_pem"], stored["ssl_key_password"]) == ("***", "***")
+        row = page.get_by_role("row").filter(has_text="kafka_mtls_form")
+        page.route("**/api/v2/connections/test", send_port_zero_as_blank)  # see the other test
+        succeeded, message = run_test(page, row)
+        assert succeeded, message
+        assert message.startswith("Connected to Kafka cluster") and " over SSL: " in message
+        content = page.content()
+        assert password not in content
+        assert not [line for line in key.splitlines() if "-----" not in line and line in content]
+    except Exception:
+        page.screenshot(path=tmp_path / "failure.png")
+        print(f"screenshots in {tmp_path}; api-server log: {api_server.log}")
+        raise
+    finally:
+        page.close()
+
+
 def test_create_and_test_a_connection_in_the_browser(api_server, browser, broker, tmp_path):
     require(broker.sasl_ssl and broker.plain_user and broker.ca_file, "SASL_SSL listener, PLAIN user and CA file")
     user = broker.plain_user
     page = browser.new_page(viewport={"width": 1280, "height": 1000})
     page.set_default_timeout(20_000)
     try:
-        # Log in on the way to the Connections page; the login sends the browser on to it.
-        page.goto(f"{api_server.url}/connections")
-        page.fill("input[name=username]", "admin")
-        page.fill("input[name=password]", api_server.password)
-        page.keyboard.press("Enter")
-        add = page.get_by_role("button", name="Add Connection")
-        add.wait_for()
-
         # The form for our connection type: labelled fields and placeholders, schema and port hidden.
-        add.click()
-        dialog = page.get_by_role("dialog")
-        dialog.locator("input[name=connection_id]").fill(CONN_ID)
-        dialog.get_by_role("combobox").fill("Kafka Producer Connector")
-        page.get_by_role("option", name="Kafka Producer Connector", exact=True).click()
-        dialog.get_by_text("Bootstrap server(s)", exact=True).wait_for()
+        dialog = log_in_and_add_a_connection(page, api_server, CONN_ID)
         for label in ("Bootstrap server(s)", "Username", "Password"):
             assert dialog.get_by_text(label, exact=True).is_visible(), label
         assert dialog.get_by_placeholder("broker1:9092,broker2:9092").is_visible()
@@ -250,7 +328,8 @@ def test_create_and_test_a_connection_in_the_browser(api_server, browser, broker
         stored = api_server.get(f"/api/v2/connections/{CONN_ID}")
         assert stored["host"] == broker.sasl_ssl and stored["login"] == user.name
         assert stored["password"] != user.password
-        assert json.loads(stored["extra"]) == {"additional_properties": {"ssl.ca.location": str(broker.ca_file)}}
+        properties = {"ssl.ca.location": str(broker.ca_file)}
+        assert json.loads(stored["extra"]) == {"additional_properties": properties, **dict.fromkeys(TLS_FIELDS)}
 
         # Test: the cluster answers with these credentials.
         row = page.get_by_role("row").filter(has_text=CONN_ID)

@@ -15,7 +15,15 @@ from airflow_provider_kafka_connector.config import (
     build_producer_config,
     build_registry_config,
 )
-from airflow_provider_kafka_connector.connection_form import extra_properties, json_object
+from airflow_provider_kafka_connector.connection_form import (
+    SSL_CA_FIELD,
+    SSL_CERTIFICATE_FIELD,
+    SSL_KEY_FIELD,
+    SSL_KEY_PASSWORD_FIELD,
+    extra_properties,
+    json_object,
+    tls_fields,
+)
 from airflow_provider_kafka_connector.redaction import RedactedDict, secret_values
 
 if TYPE_CHECKING:
@@ -25,8 +33,8 @@ if TYPE_CHECKING:
 class KafkaProducerHook(BaseHook):
     """Produces to Kafka through a "Kafka Producer Connector" connection.
 
-    :param kafka_conn_id: the connection: bootstrap server(s) in host, optional login and password, and
-        additional producer properties as a JSON object in extra.
+    :param kafka_conn_id: the connection: bootstrap server(s) in host, optional login and password, and in extra
+        additional producer properties as a JSON object and the TLS certificates as PEM text.
     """
 
     conn_name_attr = "kafka_conn_id"
@@ -52,8 +60,10 @@ class KafkaProducerHook(BaseHook):
     def producer_config(self, additional_properties: Mapping[str, Any] | None = None) -> ProducerConfig:
         """The exact confluent-kafka configuration a task with these additional properties would use."""
         connection = self._connection()
-        if connection.password:
-            mask_secret(connection.password)
+        extra = json_object(connection.extra, f"The extra field of connection {self.kafka_conn_id!r}")
+        tls = tls_fields(extra)
+        for secret in _connection_secrets(connection.password, extra):
+            mask_secret(secret)
         config = build_producer_config(
             ConnectionSettings(
                 conn_id=self.kafka_conn_id,
@@ -61,8 +71,12 @@ class KafkaProducerHook(BaseHook):
                 port=connection.port,
                 login=connection.login,
                 password=connection.password,
+                ssl_ca_pem=tls.get(SSL_CA_FIELD),
+                ssl_certificate_pem=tls.get(SSL_CERTIFICATE_FIELD),
+                ssl_key_pem=tls.get(SSL_KEY_FIELD),
+                ssl_key_password=tls.get(SSL_KEY_PASSWORD_FIELD),
             ),
-            self._connection_properties(connection.extra),
+            extra_properties(extra),
             additional_properties,
         )
         hide_secrets(config)
@@ -70,8 +84,8 @@ class KafkaProducerHook(BaseHook):
 
     def registry_config(self, additional_properties: Mapping[str, Any] | None = None) -> RegistryConfig | None:
         """The Schema Registry a task with these additional properties would use; None when none is configured."""
-        extra = self._connection_properties(self._connection().extra)
-        registry = build_registry_config(extra, additional_properties)
+        extra = json_object(self._connection().extra, f"The extra field of connection {self.kafka_conn_id!r}")
+        registry = build_registry_config(extra_properties(extra), additional_properties)
         if registry is not None:
             hide_secrets(registry.client)
         return registry
@@ -107,8 +121,13 @@ class KafkaProducerHook(BaseHook):
             config = self.producer_config()
             registry = self.registry_config()
         except Exception as error:
-            password = self.get_connection(self.kafka_conn_id).password
-            return False, scrub(f"The connection gives no producer configuration: {error}", [password or ""])
+            connection = self.get_connection(self.kafka_conn_id)
+            try:
+                extra = json_object(connection.extra, "extra")
+            except ValueError:
+                extra = {}
+            secrets = _connection_secrets(connection.password, extra)
+            return False, scrub(f"The connection gives no producer configuration: {error}", secrets)
         ok, message = check_connection(config)
         if not ok or registry is None:
             return ok, message
@@ -123,8 +142,11 @@ class KafkaProducerHook(BaseHook):
             self._cached_connection = self.get_connection(self.kafka_conn_id)
         return self._cached_connection
 
-    def _connection_properties(self, extra: str | Mapping[str, Any] | None) -> Mapping[str, Any]:
-        return extra_properties(json_object(extra, f"The extra field of connection {self.kafka_conn_id!r}"))
+
+def _connection_secrets(password: str | None, extra: Mapping[str, Any]) -> list[str]:
+    """The connection's own secrets: its password, and the client key and its password in the TLS fields."""
+    candidates = [password, extra.get(SSL_KEY_FIELD), extra.get(SSL_KEY_PASSWORD_FIELD)]
+    return [secret for secret in candidates if isinstance(secret, str) and secret]
 
 
 def hide_secrets(properties: Mapping[str, Any] | None) -> RedactedDict | None:

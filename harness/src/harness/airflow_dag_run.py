@@ -62,7 +62,8 @@ with create_session() as session:
     print(json.dumps(events))
 """
 
-# `airflow dags test`, then the run's state and XComs, in one interpreter: each Airflow start costs seconds here.
+# `airflow dags test`, then the run's state, its tasks' states and XComs, in one interpreter: each Airflow start
+# costs seconds here.
 _TEST_DAG = """
 import json, sys, traceback
 from airflow.__main__ import main
@@ -73,13 +74,16 @@ try:
 except BaseException:
     traceback.print_exc()
 from airflow.models.dagrun import DagRun
+from airflow.models.taskinstance import TaskInstance
 from airflow.models.xcom import XComModel
 from airflow.utils.session import create_session
 with create_session() as session:
     run = session.query(DagRun).filter_by(dag_id=dag_id).order_by(DagRun.id.desc()).first()
     rows = session.query(XComModel).filter_by(dag_id=dag_id, run_id=run.run_id).all()
     xcoms = [[row.task_id, row.key, XComModel.deserialize_value(row)] for row in rows]
-    print(json.dumps({"run_id": run.run_id, "state": run.state, "xcoms": xcoms}), file=sys.__stdout__, flush=True)
+    tasks = session.query(TaskInstance.task_id, TaskInstance.state).filter_by(dag_id=dag_id, run_id=run.run_id)
+    outcome = {"run_id": run.run_id, "state": run.state, "xcoms": xcoms, "task_states": dict(tasks.all())}
+    print(json.dumps(outcome), file=sys.__stdout__, flush=True)
 """
 
 
@@ -89,6 +93,8 @@ class DagRunResult:
     state: str
     output: str
     xcoms: dict[tuple[str, str], Any] = field(default_factory=dict)
+    #: Each task's final state ('success', 'failed', ...), by task_id.
+    task_states: dict[str, str] = field(default_factory=dict)
 
 
 class AirflowHome:
@@ -123,6 +129,7 @@ class AirflowHome:
             state=outcome["state"],
             output="\n".join(lines[:-1]) + completed.stderr,
             xcoms={(task_id, key): value for task_id, key, value in outcome["xcoms"]},
+            task_states=outcome["task_states"],
         )
         self._finished_runs[(dag_id, result.run_id)] = result
         return result

@@ -5,6 +5,8 @@ and client certificates, written as PEM files.
     ca_file = ca.write(folder, "test-ca")                    # test-ca.pem (certificate) and test-ca.key
     ca.issue_server().write_keystore(folder / "server.pem")  # Kafka's PEM keystore: key + certificate + CA
     client = ca.issue_client("alice")                        # client.key_pem, client.cert_pem, client.pkcs12(b"pw")
+    client.encrypted_key_pem("pw")                           # the key as encrypted PKCS#8, for ssl.key.password
+    ca.issue_client("old", expired=True)                     # a client certificate whose validity has ended
 
 Keys are EC P-256, written unencrypted as PKCS#8 ("BEGIN PRIVATE KEY"), which Kafka's PEM keystore needs.
 """
@@ -62,15 +64,22 @@ class Certificate:
         names = [_general_name(host) for host in hosts]
         return self._issue(name, ExtendedKeyUsageOID.SERVER_AUTH, names)
 
-    def issue_client(self, name: str) -> Certificate:
-        """A client certificate (for mutual TLS) signed by this CA, with the common name `name`."""
-        return self._issue(name, ExtendedKeyUsageOID.CLIENT_AUTH, [])
+    def issue_client(self, name: str, *, expired: bool = False) -> Certificate:
+        """A client certificate (for mutual TLS) signed by this CA, with the common name `name`; an expired one
+        was valid for a day that ended an hour ago."""
+        return self._issue(name, ExtendedKeyUsageOID.CLIENT_AUTH, [], expired=expired)
 
     @property
     def key_pem(self) -> str:
         return self.key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         ).decode()
+
+    def encrypted_key_pem(self, password: str) -> str:
+        """The key as encrypted PKCS#8 ("BEGIN ENCRYPTED PRIVATE KEY"), as OpenSSL and Kafka read it."""
+        encryption = serialization.BestAvailableEncryption(password.encode())
+        pkcs8 = serialization.PrivateFormat.PKCS8
+        return self.key.private_bytes(serialization.Encoding.PEM, pkcs8, encryption).decode()
 
     @property
     def cert_pem(self) -> str:
@@ -105,10 +114,12 @@ class Certificate:
         encryption = serialization.BestAvailableEncryption(password) if password else serialization.NoEncryption()
         return pkcs12.serialize_key_and_certificates(alias, self.key, self.cert, issuers or None, encryption)
 
-    def _issue(self, name: str, usage: x509.ObjectIdentifier, alt_names: list[x509.GeneralName]) -> Certificate:
+    def _issue(
+        self, name: str, usage: x509.ObjectIdentifier, alt_names: list[x509.GeneralName], *, expired: bool = False
+    ) -> Certificate:
         key = _new_key()
         builder = (
-            _builder(_name(name), self.cert.subject, key)
+            _builder(_name(name), self.cert.subject, key, expired=expired)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(_key_usage(digital_signature=True), critical=True)
             .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
@@ -133,16 +144,22 @@ def _name(common_name: str) -> x509.Name:
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
 
 
-def _builder(subject: x509.Name, issuer: x509.Name, key: ec.EllipticCurvePrivateKey) -> x509.CertificateBuilder:
+def _builder(
+    subject: x509.Name, issuer: x509.Name, key: ec.EllipticCurvePrivateKey, *, expired: bool = False
+) -> x509.CertificateBuilder:
     now = datetime.now(timezone.utc)
+    if expired:
+        start, end = now - timedelta(days=1, hours=1), now - timedelta(hours=1)
+    else:
+        start, end = now - timedelta(minutes=5), now + VALIDITY
     return (
         x509.CertificateBuilder()
         .subject_name(subject)
         .issuer_name(issuer)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(minutes=5))
-        .not_valid_after(now + VALIDITY)
+        .not_valid_before(start)
+        .not_valid_after(end)
     )
 
 
@@ -167,3 +184,66 @@ def _general_name(host: str) -> x509.GeneralName:
         return x509.IPAddress(ipaddress.ip_address(host))
     except ValueError:
         return x509.DNSName(host)
+
+
+# Throw-away passwords of the harness's client keys; ASCII (PKCS#12 readers disagree on how to encode the rest)
+# with quotes, a backslash and separators, so that every layer a password passes through is exercised.
+CLIENT_KEY_PASSWORD = "Key-Pass-4u'\"; =\\k"
+CLIENT_KEYSTORE_PASSWORD = "Store-Pass-8z'\"; =\\s"
+
+
+@dataclass(frozen=True)
+class ClientCertificates:
+    """Client certificates for a listener that requires them (mutual TLS), as files in `directory`:
+
+    client.pem, client.key          certificate, and its key as unencrypted PKCS#8 (``ssl.certificate.location``...)
+    client-keystore.pem             that key, certificate and the CA in one file (Java's PEM keystore)
+    encrypted.pem, encrypted.key    another certificate, its key encrypted with `key_password`
+    encrypted-keystore.pem          that encrypted key, its certificate and the CA in one file
+    client.p12                      a PKCS#12 keystore (key, certificate, CA) locked with `keystore_password`
+    untrusted.pem, untrusted.key    signed by a CA the broker does not trust
+    expired.pem, expired.key        signed by the broker's CA, no longer valid
+    """
+
+    directory: Path
+    key_password: str = CLIENT_KEY_PASSWORD
+    keystore_password: str = CLIENT_KEYSTORE_PASSWORD
+
+    @classmethod
+    def create(cls, ca: Certificate, directory: Path) -> ClientCertificates:
+        """Issue and write the whole set; the broker must trust `ca` (and nothing that signed `untrusted`)."""
+        made = cls(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        client = ca.issue_client("harness-client")
+        client.write(directory, "client")
+        client.write_keystore(made.pem_keystore)
+        encrypted = ca.issue_client("harness-client-encrypted-key")
+        (directory / "encrypted.key").write_text(encrypted.encrypted_key_pem(made.key_password))
+        (directory / "encrypted.pem").write_text(encrypted.cert_pem)
+        made.encrypted_pem_keystore.write_text(encrypted.encrypted_key_pem(made.key_password) + encrypted.chain_pem)
+        pkcs12_client = ca.issue_client("harness-client-pkcs12")
+        made.pkcs12_keystore.write_bytes(pkcs12_client.pkcs12(made.keystore_password.encode()))
+        stranger = Certificate.authority("not-the-broker-ca")
+        stranger.issue_client("harness-client-untrusted").write(directory, "untrusted")
+        ca.issue_client("harness-client-expired", expired=True).write(directory, "expired")
+        return made
+
+    def cert(self, name: str = "client") -> Path:
+        """<name>.pem: client, encrypted, untrusted or expired."""
+        return self.directory / f"{name}.pem"
+
+    def key(self, name: str = "client") -> Path:
+        """<name>.key: the key of cert(name); only encrypted.key is encrypted (with key_password)."""
+        return self.directory / f"{name}.key"
+
+    @property
+    def pem_keystore(self) -> Path:
+        return self.directory / "client-keystore.pem"
+
+    @property
+    def encrypted_pem_keystore(self) -> Path:
+        return self.directory / "encrypted-keystore.pem"
+
+    @property
+    def pkcs12_keystore(self) -> Path:
+        return self.directory / "client.p12"

@@ -42,7 +42,7 @@ from confluent_kafka.admin import (
     UserScramCredentialUpsertion,
 )
 
-from harness.certificates import Certificate
+from harness.certificates import Certificate, ClientCertificates
 from harness.certificates import make_ca as make_ca  # kept importable from here for existing tests
 from harness.locations import PACKAGE_DIR, cache_dir
 from harness.ports import free_ports
@@ -92,7 +92,11 @@ class KafkaBroker:
     plaintext: str
     sasl_plaintext: str | None = None
     sasl_ssl: str | None = None
+    #: An SSL listener that requires a client certificate (mutual TLS) signed by ca_file's CA.
+    ssl: str | None = None
     ca_file: Path | None = None
+    #: Client certificates for the ssl listener, trusted and not.
+    client_certificates: ClientCertificates | None = None
     plain_user: User | None = None
     scram_user: User | None = None
     tricky_user: User | None = None
@@ -374,15 +378,23 @@ class _Ports:
     plaintext: int
     sasl_plaintext: int
     sasl_ssl: int
+    ssl: int
     controller: int
 
     @classmethod
     def free(cls) -> _Ports:
-        return cls(*free_ports(4, HOST))
+        return cls(*free_ports(5, HOST))
 
 
-def _server_settings(work_dir: Path, ports: _Ports, keystore: Path, plain_users: list[User]) -> dict[str, str]:
-    listeners = {"PLAINTEXT": ports.plaintext, "SASL_PLAINTEXT": ports.sasl_plaintext, "SASL_SSL": ports.sasl_ssl}
+def _server_settings(
+    work_dir: Path, ports: _Ports, keystore: Path, ca_file: Path, plain_users: list[User]
+) -> dict[str, str]:
+    listeners = {
+        "PLAINTEXT": ports.plaintext,
+        "SASL_PLAINTEXT": ports.sasl_plaintext,
+        "SASL_SSL": ports.sasl_ssl,
+        "SSL": ports.ssl,
+    }
     advertised = ",".join(f"{name}://{HOST}:{port}" for name, port in listeners.items())
     settings = {
         "process.roles": "broker,controller",
@@ -410,6 +422,10 @@ def _server_settings(work_dir: Path, ports: _Ports, keystore: Path, plain_users:
         "sasl.enabled.mechanisms": ",".join(("PLAIN", *SCRAM_MECHANISMS)),
         "ssl.keystore.type": "PEM",
         "ssl.keystore.location": str(keystore),
+        # Mutual TLS on the SSL listener only: it trusts client certificates signed by the harness's CA.
+        "listener.name.ssl.ssl.client.auth": "required",
+        "listener.name.ssl.ssl.truststore.type": "PEM",
+        "listener.name.ssl.ssl.truststore.location": str(ca_file),
     }
     for listener in ("sasl_plaintext", "sasl_ssl"):
         settings[f"listener.name.{listener}.plain.sasl.jaas.config"] = _plain_jaas(plain_users)
@@ -513,7 +529,9 @@ def start_broker(work_dir: Path) -> KafkaBroker:
         plaintext=f"{HOST}:{ports.plaintext}",
         sasl_plaintext=f"{HOST}:{ports.sasl_plaintext}",
         sasl_ssl=f"{HOST}:{ports.sasl_ssl}",
+        ssl=f"{HOST}:{ports.ssl}",
         ca_file=ca_file,
+        client_certificates=ClientCertificates.create(ca, work_dir / "tls" / "clients"),
         plain_user=PLAIN_USER,
         scram_user=SCRAM_USER,
         tricky_user=TRICKY_USER,
@@ -522,7 +540,7 @@ def start_broker(work_dir: Path) -> KafkaBroker:
     )
     assert broker.log_file is not None
     properties = work_dir / "server.properties"
-    settings = _server_settings(work_dir, ports, keystore, [PLAIN_USER, TRICKY_USER, UNICODE_USER])
+    settings = _server_settings(work_dir, ports, keystore, ca_file, [PLAIN_USER, TRICKY_USER, UNICODE_USER])
     properties.write_text("".join(_properties_line(k, v) + "\n" for k, v in settings.items()), encoding="ascii")
     (work_dir / "log4j2.properties").write_text(_LOG4J2)
     _format_storage(properties, [SCRAM_USER], broker.log_file)
@@ -568,8 +586,14 @@ def broker_env(broker: KafkaBroker) -> dict[str, str]:
         "KAFKA_BOOTSTRAP_SERVERS": broker.plaintext,
         "KAFKA_SASL_SSL_BOOTSTRAP_SERVERS": broker.sasl_ssl,
         "KAFKA_SASL_PLAINTEXT_BOOTSTRAP_SERVERS": broker.sasl_plaintext,
+        "KAFKA_SSL_BOOTSTRAP_SERVERS": broker.ssl,
         "KAFKA_CA_LOCATION": broker.ca_file,
     }
+    certificates = broker.client_certificates
+    if certificates is not None:
+        values["KAFKA_CLIENT_CERTIFICATES"] = certificates.directory
+        values["KAFKA_CLIENT_KEY_PASSWORD"] = certificates.key_password
+        values["KAFKA_CLIENT_KEYSTORE_PASSWORD"] = certificates.keystore_password
     for attribute, prefix in _USER_ENV.items():
         user: User | None = getattr(broker, attribute)
         if user is not None:
@@ -591,11 +615,20 @@ def existing_broker_from_env() -> KafkaBroker | None:
         return None
 
     ca_file = env.get("KAFKA_CA_LOCATION")
+    certificates = None
+    if env.get("KAFKA_CLIENT_CERTIFICATES"):
+        certificates = ClientCertificates(
+            Path(env["KAFKA_CLIENT_CERTIFICATES"]),
+            key_password=env.get("KAFKA_CLIENT_KEY_PASSWORD", ""),
+            keystore_password=env.get("KAFKA_CLIENT_KEYSTORE_PASSWORD", ""),
+        )
     return KafkaBroker(
         plaintext=env["KAFKA_BOOTSTRAP_SERVERS"],
         sasl_plaintext=env.get("KAFKA_SASL_PLAINTEXT_BOOTSTRAP_SERVERS") or None,
         sasl_ssl=env.get("KAFKA_SASL_SSL_BOOTSTRAP_SERVERS") or None,
+        ssl=env.get("KAFKA_SSL_BOOTSTRAP_SERVERS") or None,
         ca_file=Path(ca_file) if ca_file else None,
+        client_certificates=certificates,
         plain_user=user("plain_user"),
         scram_user=user("scram_user"),
         tricky_user=user("tricky_user"),

@@ -30,6 +30,23 @@ MUTATIONS = [
     ("delivery: too large branch off", E, "elif code == KafkaError.MSG_SIZE_TOO_LARGE:", "elif False:"),
     ("delivery: authorization branch off", E, "elif code == KafkaError.TOPIC_AUTHORIZATION_FAILED:", "elif False:"),
     ("delivery: timed out branch off", E, "elif code == KafkaError._MSG_TIMED_OUT:", "elif False:"),
+    ("refused client certificate: error callback branch off", E, "    if refused:\n        return refused\n", ""),
+    ("refused client certificate: log branch off", W, "        if refused:\n            return refused\n", ""),
+    ("alert 42 bad_certificate not a certificate alert", E, '    42: "bad_certificate",\n', ""),
+    ("alert 46 certificate_unknown not a certificate alert", E, '    46: "certificate_unknown",\n', ""),
+    (
+        "no client certificate configured: test inverted",
+        E,
+        "if not any(config.get(name) for name in CLIENT_CERTIFICATE_PROPERTIES):",
+        "if any(config.get(name) for name in CLIENT_CERTIFICATE_PROPERTIES):",
+    ),
+    ("withheld certificate branch off", E, "    elif withheld:", "    elif False:"),
+    ("withheld certificate line never recognised", W, '"not sending any client certificate"', '"never logged"'),
+    ("TLS file hints off", E, "for pattern, hint in _CLIENT_TLS_FILE_HINTS:", "for pattern, hint in ():"),
+    ("TLS file hint: unreadable key off", E, r'r"ssl\.key\.(location|pem) failed: .*(PEM lib|bad decrypt)"', 'r"^$"'),
+    ("TLS file hint: key mismatch off", E, 're.compile(r"key values mismatch")', 're.compile(r"^$")'),
+    ("TLS file hint: keystore password off", E, r'r"PKCS#12 .*mac verify failure"', 'r"^$"'),
+    ("TLS file hint: unreadable file off", E, r'r"ssl\.[\w.]+\.location .*(system lib|No such file)"', 'r"^$"'),
 ]
 TESTS = ["tests/test_client_watch.py", "tests/test_errors.py"]
 for name, path, old, new in MUTATIONS:

@@ -7,7 +7,8 @@ Run from the repository root (starts its own broker, about a minute)::
 For each scenario it builds the producer configuration as a task would (build_producer_config), sends one
 message, and saves, in order, every call librdkafka made: the logger's ``log(level, fmt, *args)``, the
 ``error_cb`` errors (code name, text, fatal) and the delivery reports, to ``recorded.json`` next to this file.
-The passwords in it are the test broker's throw-away ones and deliberately wrong ones.
+The passwords in it are the test broker's throw-away ones and deliberately wrong ones. A configuration that
+librdkafka refuses when the producer is created (a client key it cannot read) is recorded as one ``create`` event.
 """
 
 from __future__ import annotations
@@ -64,7 +65,12 @@ class Recorder:
 
 def record(config: dict[str, str], seconds: float, value: bytes = b"v", topic: str = TOPIC) -> list[dict[str, Any]]:
     recorder = Recorder()
-    producer = Producer({**config, "error_cb": recorder.error, "logger": recorder})
+    try:
+        producer = Producer({**config, "error_cb": recorder.error, "logger": recorder})
+    except KafkaException as error:
+        err = error.args[0]
+        recorder._add({"kind": "create", "code": _code_name(err), "str": err.str(), "fatal": err.fatal()})
+        return recorder.events
     try:
         producer.produce(topic, value, b"k", on_delivery=recorder.delivery)
     except KafkaException as error:
@@ -134,6 +140,7 @@ def scenarios(broker: KafkaBroker, tmp: Path) -> dict[str, tuple[dict[str, str],
     plain, scram = broker.plain_user, broker.scram_user
     proxy = CloseFirstConnection(broker.plaintext)
     return {
+        **mutual_tls_scenarios(broker, conn),
         "plain_wrong_password": (conn(broker.sasl_ssl, plain.name, WRONG_PASSWORD, **ca), 5, {}),
         "scram_wrong_password": (
             conn(broker.sasl_ssl, scram.name, WRONG_PASSWORD, **ca, **{"sasl.mechanism": "SCRAM-SHA-256"}),
@@ -155,6 +162,54 @@ def scenarios(broker: KafkaBroker, tmp: Path) -> dict[str, tuple[dict[str, str],
             conn(broker.plaintext, **{"message.max.bytes": 5_000_000}),
             10,
             {"value": b"x" * 1_200_000},
+        ),
+    }
+
+
+def mutual_tls_scenarios(broker: KafkaBroker, conn: Any) -> dict[str, tuple[dict[str, str], float, dict[str, Any]]]:
+    """At the SSL listener that requires a client certificate signed by the broker's CA."""
+    assert broker.ssl and broker.client_certificates and broker.ca_file
+    certs = broker.client_certificates
+    tls = {"security.protocol": "SSL", "ssl.ca.location": str(broker.ca_file)}
+
+    def client(name: str, key: str | None = None, **extra: str) -> dict[str, str]:
+        files = {"ssl.certificate.location": str(certs.cert(name)), "ssl.key.location": str(certs.key(key or name))}
+        return conn(broker.ssl, **tls, **files, **extra)
+
+    return {
+        "client_certificate_missing": (conn(broker.ssl, **tls), 3, {}),
+        "client_certificate_untrusted": (client("untrusted"), 3, {}),
+        "client_certificate_expired": (client("expired"), 3, {}),
+        "client_certificate_delivered": (client("client"), 10, {}),
+        "client_key_wrong_password": (client("encrypted", **{"ssl.key.password": WRONG_PASSWORD}), 1, {}),
+        "client_key_password_missing": (client("encrypted"), 1, {}),
+        "client_key_not_the_certificates": (client("client", key="expired"), 1, {}),
+        "client_key_pem_not_the_certificates": (
+            conn(
+                broker.ssl,
+                **tls,
+                **{"ssl.certificate.pem": certs.cert().read_text(), "ssl.key.pem": certs.key("expired").read_text()},
+            ),
+            1,
+            {},
+        ),
+        "client_keystore_wrong_password": (
+            conn(
+                broker.ssl,
+                **tls,
+                **{"ssl.keystore.location": str(certs.pkcs12_keystore), "ssl.keystore.password": WRONG_PASSWORD},
+            ),
+            1,
+            {},
+        ),
+        "client_certificate_file_missing": (
+            conn(
+                broker.ssl,
+                **tls,
+                **{"ssl.certificate.location": str(certs.directory / "no-such.pem"), "ssl.key.location": "x"},
+            ),
+            1,
+            {},
         ),
     }
 

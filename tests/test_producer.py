@@ -1,0 +1,63 @@
+"""A batch through KafkaProducer.send_many against the real broker: plain dicts go through produce_batch, the rest
+one produce() each, and the summary matches what a consumer reads back."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from confluent_kafka import Consumer, TopicPartition
+
+from airflow_provider_kafka_connector.exceptions import KafkaDeliveryError
+from airflow_provider_kafka_connector.hooks.kafka_producer import KafkaProducerHook
+from airflow_provider_kafka_connector.serialization import serialized_records
+
+pytestmark = pytest.mark.broker
+
+
+def read_back(broker, topic: str, partitions: int = 3) -> dict[int, list[bytes]]:
+    """Every value of the topic, per partition, in offset order."""
+    consumer = Consumer(
+        {"bootstrap.servers": broker.plaintext, "group.id": f"read-{os.getpid()}", "enable.auto.commit": False}
+    )
+    try:
+        values: dict[int, list[bytes]] = {}
+        for partition in range(partitions):
+            high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)[1]
+            consumer.assign([TopicPartition(topic, partition, 0)])
+            values[partition] = []
+            while len(values[partition]) < high:
+                for message in consumer.consume(high, timeout=10):
+                    assert message.error() is None
+                    values[partition].append(message.value())
+        return values
+    finally:
+        consumer.close()
+
+
+def test_a_mixed_batch_is_acknowledged_in_order_and_summarized(broker, topic, kafka_connection):
+    # A small local queue makes produce_batch refuse part of a chunk: those wait for room and keep their order.
+    hook = KafkaProducerHook(kafka_connection(host=broker.plaintext, extra={"queue.buffering.max.messages": "1500"}))
+    plain = [{"value": b"%d" % i} for i in range(6000)]
+    others = [{"value": str(i), "headers": {"n": i}} for i in range(6000, 6500)]
+    with hook.get_producer() as producer:
+        summary = producer.send_many(topic, serialized_records([*plain, *others]))
+    assert summary["count"] == 6500
+    assert all("_error" not in message for message in plain)  # the caller's dicts are left as they were
+    values = read_back(broker, topic)
+    assert sum(map(len, values.values())) == 6500
+    for partition, found in values.items():
+        assert [int(value) for value in found] == sorted(int(value) for value in found)  # in the order given
+        assert summary["partitions"][str(partition)] == {"first_offset": 0, "last_offset": len(found) - 1}
+
+
+def test_a_message_the_client_refuses_fails_the_batch_and_counts_what_was_sent(broker, topic, kafka_connection):
+    hook = KafkaProducerHook(kafka_connection(host=broker.plaintext, extra={"message.max.bytes": "2000"}))
+    messages = [{"value": b"v"} for _ in range(1500)]
+    messages[1200] = {"value": b"x" * 5000}
+    with pytest.raises(KafkaDeliveryError) as raised, hook.get_producer() as producer:
+        producer.send_many(topic, serialized_records(messages))
+    # produce_batch queues the rest of its chunk; the one refused counts as sent and not acknowledged.
+    assert str(raised.value).startswith("1 of 1500 messages sent were not acknowledged; the first reason: ")
+    assert "too large" in str(raised.value).lower()
+    assert "_error" not in messages[1200]
