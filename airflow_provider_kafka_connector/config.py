@@ -5,6 +5,10 @@
 2. The spec's miscellaneous defaults.
 3. Additional properties: the connection's extras, then the task's own; each overrides all before it.
 
+The Schema Registry properties among the additional properties (`schema.registry.url` and its companions, named
+as Confluent's Java serializers name them) never reach librdkafka: they make the registry configuration, by the
+same layers.
+
 Pure logic: no Airflow and no confluent_kafka import, so every decision can be unit-tested and read here.
 """
 
@@ -19,7 +23,7 @@ from typing import Any
 
 from airflow_provider_kafka_connector.java_properties import ProducerConfigError as ProducerConfigError
 from airflow_provider_kafka_connector.java_properties import translate_properties
-from airflow_provider_kafka_connector.redaction import RedactedDict
+from airflow_provider_kafka_connector.redaction import RedactedDict, redacted
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +89,7 @@ def build_producer_config(
     config.update(MISCELLANEOUS_DEFAULTS)
     overrides: dict[str, str] = {}
     for layer in additional_properties:
-        overrides.update(normalize_properties(layer or {}))
+        overrides.update(normalize_properties(_without_registry_properties(layer or {})))
     for spellings in _TLS_SETTING_SPELLINGS:
         if any(name in overrides for name in spellings):
             for name in spellings:
@@ -98,6 +102,132 @@ def build_producer_config(
             "'broker1:9092,broker2:9092', or give 'bootstrap.servers' as an additional property."
         )
     return config
+
+
+# Schema Registry properties: the Java serializers' name, then the name in confluent-kafka's SchemaRegistryClient
+# configuration ("client") or its serializers' ("serializer").
+REGISTRY_CLIENT_PROPERTIES: dict[str, str] = {
+    "schema.registry.url": "url",
+    "basic.auth.user.info": "basic.auth.user.info",
+    "schema.registry.basic.auth.user.info": "basic.auth.user.info",
+    "schema.registry.ssl.ca.location": "ssl.ca.location",
+    "schema.registry.ssl.truststore.location": "ssl.ca.location",
+    "schema.registry.ssl.certificate.location": "ssl.certificate.location",
+    "schema.registry.ssl.keystore.location": "ssl.certificate.location",
+    "schema.registry.ssl.key.location": "ssl.key.location",
+    "schema.registry.ssl.key.password": "ssl.key.password",
+}
+REGISTRY_SERIALIZER_PROPERTIES = ("auto.register.schemas", "use.latest.version", "normalize.schemas")
+# Taken and checked here, not passed on: who supplies the credentials.
+CREDENTIALS_SOURCE = "basic.auth.credentials.source"
+_REGISTRY_PROPERTIES = frozenset({*REGISTRY_CLIENT_PROPERTIES, *REGISTRY_SERIALIZER_PROPERTIES, CREDENTIALS_SOURCE})
+_PEM_ONLY = (
+    "schema.registry.ssl.truststore.location",
+    "schema.registry.ssl.keystore.location",
+)
+
+
+@dataclass(frozen=True)
+class RegistryConfig:
+    """Where the Schema Registry is and how to reach it (client), and how the serializers use it (serializer)."""
+
+    client: RedactedDict
+    serializer: dict[str, bool]
+
+    @property
+    def urls(self) -> str:
+        """The registry URLs with any credentials in them hidden, for messages."""
+        return str(redacted({"url": self.client["url"]})["url"])
+
+
+def is_registry_property(name: object) -> bool:
+    lowered = str(name).strip().lower()
+    return lowered in _REGISTRY_PROPERTIES or lowered.startswith("schema.registry.")
+
+
+def _without_registry_properties(layer: Mapping[str, Any]) -> Mapping[str, Any]:
+    if not isinstance(layer, Mapping) or not any(is_registry_property(name) for name in layer):
+        return layer
+    return {name: value for name, value in layer.items() if not is_registry_property(name)}
+
+
+def build_registry_config(*additional_properties: Mapping[str, Any] | None) -> RegistryConfig | None:
+    """The Schema Registry configuration from layers of additional properties (later layers win); None when no
+    layer names `schema.registry.url`."""
+    given: dict[str, Any] = {}
+    for layer in additional_properties:
+        if isinstance(layer, Mapping):
+            given.update(
+                {str(name).strip().lower(): value for name, value in layer.items() if is_registry_property(name)}
+            )
+    if not str(given.get("schema.registry.url") or "").strip():
+        return None
+    client = RedactedDict()
+    serializer: dict[str, bool] = {}
+    for name, value in given.items():
+        if name in REGISTRY_CLIENT_PROPERTIES:
+            _set_once(client, REGISTRY_CLIENT_PROPERTIES[name], _registry_text(name, value), name)
+        elif name in REGISTRY_SERIALIZER_PROPERTIES:
+            serializer[name] = _registry_flag(name, value)
+        elif name != CREDENTIALS_SOURCE:
+            raise ProducerConfigError(
+                f"Additional property {name!r} is not a Schema Registry setting this provider knows; use "
+                f"{', '.join(sorted(_REGISTRY_PROPERTIES))}."
+            )
+    _check_credentials_source(given, client)
+    if serializer.get("use.latest.version"):
+        serializer.setdefault("auto.register.schemas", False)
+    return RegistryConfig(client=client, serializer=serializer)
+
+
+def _set_once(client: dict[str, str], key: str, value: str, name: str) -> None:
+    if key in client and client[key] != value:
+        raise ProducerConfigError(
+            f"Schema Registry properties set {key!r} twice, the second time as {name!r}; keep one of them."
+        )
+    client[key] = value
+
+
+def _registry_text(name: str, value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ProducerConfigError(f"Schema Registry property {name!r} must be a non-empty string.")
+    if name in _PEM_ONLY and not value.strip().lower().endswith((".pem", ".crt", ".cer")):
+        raise ProducerConfigError(
+            f"Schema Registry property {name!r} must name a PEM file here (Python's HTTP client reads no JKS or "
+            "PKCS12 store): convert the store to PEM, or use 'schema.registry.ssl.ca.location', "
+            "'schema.registry.ssl.certificate.location' and 'schema.registry.ssl.key.location'."
+        )
+    return value.strip()
+
+
+def _registry_flag(name: str, value: Any) -> bool:
+    text = str(value).strip().lower()
+    if text not in ("true", "false"):
+        raise ProducerConfigError(f"Schema Registry property {name!r} must be true or false, not {value!r}.")
+    return text == "true"
+
+
+def _check_credentials_source(given: Mapping[str, Any], client: Mapping[str, str]) -> None:
+    source = str(given.get(CREDENTIALS_SOURCE) or "").strip().upper()
+    if source in ("", "USER_INFO", "URL"):
+        if source == "USER_INFO" and "basic.auth.user.info" not in client:
+            raise ProducerConfigError(
+                "'basic.auth.credentials.source' is USER_INFO but no 'basic.auth.user.info' is given: add it as "
+                "'user:password'."
+            )
+        if source == "URL" and "basic.auth.user.info" in client:
+            raise ProducerConfigError(
+                "'basic.auth.credentials.source' is URL, which takes the credentials from 'schema.registry.url', "
+                "but 'basic.auth.user.info' is given too: remove one of them."
+            )
+        user_info = client.get("basic.auth.user.info")
+        if user_info is not None and ":" not in user_info:
+            raise ProducerConfigError("'basic.auth.user.info' must be 'user:password'.")
+        return
+    raise ProducerConfigError(
+        f"'basic.auth.credentials.source' {source!r} is not supported here: use USER_INFO with "
+        "'basic.auth.user.info' set to 'user:password', or URL with the credentials in 'schema.registry.url'."
+    )
 
 
 def idempotence_conflicts(config: Mapping[str, str]) -> list[str]:

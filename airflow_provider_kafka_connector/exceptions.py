@@ -6,6 +6,7 @@
     ├── KafkaConfigurationError       the connection, the additional properties or the task's arguments are refused
     │   ├── ProducerConfigError       (java_properties) the producer configuration cannot be built
     │   ├── JaasSyntaxError           (java_properties) a sasl.jaas.config line that cannot be read
+    │   ├── MessageSchemaError        (schemas) the Schema Registry refuses, lacks or cannot serve a schema
     │   └── KafkaAssetURIError        (lineage) a kafka:// asset URI without server or topic
     ├── MessageSerializationError     a key, value or header cannot be turned into bytes
     └── KafkaDeliveryError            a message was not acknowledged by the broker
@@ -29,6 +30,7 @@ __all__ = [
     "KafkaConnectorError",
     "KafkaDeliveryError",
     "KafkaTransactionError",
+    "MessageSchemaError",
     "MessageSerializationError",
 ]
 
@@ -43,6 +45,11 @@ class KafkaConfigurationError(KafkaConnectorError, ValueError):
 
 class KafkaAssetURIError(KafkaConfigurationError):
     """A topic's asset cannot be named: no bootstrap server or no topic."""
+
+
+class MessageSchemaError(KafkaConfigurationError):
+    """The Schema Registry refuses the task's schema, has none for its subject, refuses its credentials or cannot
+    be reached; nothing was sent."""
 
 
 class MessageSerializationError(KafkaConnectorError, TypeError):

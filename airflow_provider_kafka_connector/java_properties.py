@@ -472,7 +472,9 @@ def _serializer(name: str, value: Any, layer: Mapping[str, Any]) -> list[Setting
     raise ProducerConfigError(
         f"Additional property {name!r} names {class_name!r}, a Java serializer that cannot run here. The operator "
         "serializes messages itself (str as UTF-8, bytes unchanged, other values as JSON text): remove the "
-        "property, or name StringSerializer or ByteArraySerializer."
+        "property, or name StringSerializer or ByteArraySerializer. For Avro or JSON Schema (Confluent's "
+        "KafkaAvroSerializer, KafkaJsonSchemaSerializer), give the operator value_schema or key_schema and "
+        "schema_type, with 'schema.registry.url' for a registry."
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -21,9 +22,14 @@ SECRET_PROPERTY_NAMES = frozenset(
         "ssl.keystore.key",
         "ssl.truststore.password",
         "ssl.truststore.certificates",
+        # the Schema Registry's "user:password" (Confluent's serializer properties)
+        "basic.auth.user.info",
+        "schema.registry.basic.auth.user.info",
     }
 )
 _SECRET_FRAGMENTS = ("password", "secret", "jaas", "private", ".key.pem", "token")
+# Credentials in a URL (https://user:password@host), as basic.auth.credentials.source=URL takes them.
+_URL_USER_INFO = re.compile(r"(?<=://)[^/@\s,]+(?=@)")
 
 
 def is_secret_property(name: str) -> bool:
@@ -32,12 +38,30 @@ def is_secret_property(name: str) -> bool:
 
 
 def secret_values(config: Mapping[str, object]) -> list[str]:
-    """The values that must never be shown, for registration with Airflow's secrets masker."""
-    return [str(value) for name, value in config.items() if is_secret_property(name) and value]
+    """The values that must never be shown, for registration with Airflow's secrets masker.
+
+    A "user:password" value also gives its password alone, and a URL the credentials it carries.
+    """
+    secrets = []
+    for name, value in config.items():
+        if not value:
+            continue
+        if is_secret_property(name):
+            secrets.append(str(value))
+            if name.lower().endswith("user.info") and ":" in str(value):
+                secrets.append(str(value).split(":", 1)[1])
+        elif isinstance(value, str):
+            for user_info in _URL_USER_INFO.findall(value):
+                secrets.extend([user_info, user_info.split(":", 1)[-1]])
+    return [secret for secret in secrets if secret]
 
 
 def redacted(config: Mapping[str, object]) -> dict[str, object]:
-    return {name: REDACTED if is_secret_property(name) else value for name, value in config.items()}
+    return {name: REDACTED if is_secret_property(name) else _without_user_info(value) for name, value in config.items()}
+
+
+def _without_user_info(value: object) -> object:
+    return _URL_USER_INFO.sub(REDACTED, value) if isinstance(value, str) and "@" in value else value
 
 
 class RedactedDict(dict[str, Any]):

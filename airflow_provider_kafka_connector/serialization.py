@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import islice, repeat
 from typing import Any, cast
 
@@ -79,6 +79,9 @@ def _header_value(name: str, value: Any) -> bytes | None:
     )
 
 
+Encode = Callable[[Any], "bytes | None"]
+
+
 class SerializedRecords:
     """A batch's messages as producer records, read once and lazily.
 
@@ -86,24 +89,38 @@ class SerializedRecords:
     either plain dicts to be produced as they are (checked a whole list at a time, in C) or serialized Records.
     """
 
-    def __init__(self, messages: Iterable[Mapping[str, Any]]) -> None:
+    def __init__(
+        self,
+        messages: Iterable[Mapping[str, Any]],
+        encode_key: Encode | None = None,
+        encode_value: Encode | None = None,
+    ) -> None:
         self._messages = messages
+        # A schema's serializers (encode_key, encode_value) replace the usual rules; such a batch is never plain.
+        self._encoders = (encode_key, encode_value) if encode_key or encode_value else None
 
     def __iter__(self) -> Iterator[Record]:
-        return _serialize(enumerate(self._messages))
+        return self._serialize(enumerate(self._messages))
+
+    def _serialize(self, messages: Iterable[tuple[int, Mapping[str, Any]]]) -> Iterator[Record]:
+        return _serialize(messages) if self._encoders is None else _encoded(messages, *self._encoders)
 
     def chunks(self, size: int, first: int = 1) -> Iterator[list[PlainMessage] | list[Record]]:
         """Lists of `first`, then of `size` messages; the messages stay unread until their list is taken."""
         messages = iter(self._messages)
         start = 0
         while chunk := list(islice(messages, first if start == 0 else size)):
-            yield cast(list[PlainMessage], chunk) if _plain(chunk) else list(_serialize(enumerate(chunk, start)))
+            plain = self._encoders is None and _plain(chunk)
+            yield cast(list[PlainMessage], chunk) if plain else list(self._serialize(enumerate(chunk, start)))
             start += len(chunk)
 
 
-def serialized_records(messages: Iterable[Mapping[str, Any]]) -> SerializedRecords:
-    """Each message mapping as a producer record, serialized as single messages are."""
-    return SerializedRecords(messages)
+def serialized_records(
+    messages: Iterable[Mapping[str, Any]], encode_key: Encode | None = None, encode_value: Encode | None = None
+) -> SerializedRecords:
+    """Each message mapping as a producer record, serialized as single messages are; encode_key and encode_value,
+    where given, replace the usual rules (a schema's serializer)."""
+    return SerializedRecords(messages, encode_key, encode_value)
 
 
 def _plain(chunk: list[Any]) -> bool:
@@ -121,8 +138,7 @@ def _serialize(messages: Iterable[tuple[int, Mapping[str, Any]]]) -> Iterator[Re
     for index, message in messages:
         try:
             if not message.keys() <= _MESSAGE_FIELDS:
-                unknown = sorted(message.keys() - _MESSAGE_FIELDS)
-                raise MessageSerializationError(f"unknown fields {unknown}; use key, value, headers, partition")
+                raise _unknown_fields(message)
             get = message.get
             key, value, headers, partition = get("key"), get("value"), get("headers"), get("partition")
             # The common cases (bytes or None) skip the call: this runs once per message of a batch.
@@ -134,3 +150,28 @@ def _serialize(messages: Iterable[tuple[int, Mapping[str, Any]]]) -> Iterator[Re
             )
         except (MessageSerializationError, AttributeError) as error:
             raise MessageSerializationError(f"messages[{index}]: {error}") from None
+
+
+def _encoded(
+    messages: Iterable[tuple[int, Mapping[str, Any]]], encode_key: Encode | None, encode_value: Encode | None
+) -> Iterator[Record]:
+    key_of = encode_key or (lambda key: serialize_payload(key, "key"))
+    value_of = encode_value or (lambda value: serialize_payload(value, "value"))
+    for index, message in messages:
+        try:
+            if not message.keys() <= _MESSAGE_FIELDS:
+                raise _unknown_fields(message)
+            headers, partition = message.get("headers"), message.get("partition")
+            yield (
+                key_of(message.get("key")),
+                value_of(message.get("value")),
+                serialize_headers(headers) if headers else None,
+                ANY_PARTITION if partition is None else partition,
+            )
+        except (MessageSerializationError, AttributeError) as error:
+            raise MessageSerializationError(f"messages[{index}]: {error}") from None
+
+
+def _unknown_fields(message: Mapping[str, Any]) -> MessageSerializationError:
+    unknown = sorted(message.keys() - _MESSAGE_FIELDS)
+    return MessageSerializationError(f"unknown fields {unknown}; use key, value, headers, partition")

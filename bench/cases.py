@@ -107,6 +107,73 @@ def bare(topic: str, count: int, config: dict[str, str]) -> Callable[[], float]:
     return run
 
 
+AVRO_SCHEMA = (
+    '{"type": "record", "name": "Reading", "fields": [{"name": "sensor", "type": "string"}, '
+    '{"name": "seq", "type": "long"}, {"name": "value", "type": "double"}]}'
+)
+
+
+def readings(count: int) -> Any:
+    return ({"sensor": "s-17", "seq": i, "value": i * 0.5} for i in range(count))
+
+
+def ours_avro(topic: str, count: int, registry: dict[str, str]) -> Callable[[], float]:
+    """Our operator with ``messages=`` and ``value_schema`` through the Schema Registry."""
+    from airflow_provider_kafka_connector.operators.kafka_producer import KafkaProducerOperator
+
+    operator = KafkaProducerOperator(
+        task_id="avro",
+        topic=topic,
+        messages=lambda: ({"value": value} for value in readings(count)),
+        value_schema=AVRO_SCHEMA,
+        kafka_conn_id=OURS_CONN,
+        additional_properties=registry,
+    )
+
+    def run() -> float:
+        elapsed, ti = run_task(operator)
+        if ti.xcom["response"]["count"] != count:
+            raise RuntimeError(f"our operator acknowledged {ti.xcom['response']['count']} of {count} messages")
+        return elapsed
+
+    return run
+
+
+def bare_avro(topic: str, count: int, config: dict[str, str], registry: dict[str, str]) -> Callable[[], float]:
+    """A bare confluent-kafka script with the same AvroSerializer: client and serializer made per run, as a task
+    makes them."""
+    from confluent_kafka import Producer
+    from confluent_kafka.schema_registry import SchemaRegistryClient
+    from confluent_kafka.schema_registry.avro import AvroSerializer
+    from confluent_kafka.serialization import MessageField, SerializationContext
+
+    client_conf = {"url": registry["schema.registry.url"], "basic.auth.user.info": registry["basic.auth.user.info"]}
+
+    def run() -> float:
+        start = time.perf_counter()
+        serializer = AvroSerializer(SchemaRegistryClient(client_conf), AVRO_SCHEMA)
+        context = SerializationContext(topic, MessageField.VALUE)
+        producer = Producer(config)
+        for i, value in enumerate(readings(count)):
+            payload = serializer(value, context)
+            while True:
+                try:
+                    producer.produce(topic, payload)
+                    break
+                except BufferError:
+                    producer.poll(0.05)
+            if i % 1000 == 0:
+                producer.poll(0)
+        remaining = producer.flush()
+        del producer
+        elapsed = time.perf_counter() - start
+        if remaining:
+            raise RuntimeError(f"the bare producer still had {remaining} messages queued after flush()")
+        return elapsed
+
+    return run
+
+
 def official(topic: str, count: int, synchronous: bool) -> Callable[[], float]:
     """The official provider's ProduceToTopicOperator, defaults except ``synchronous``."""
     from airflow.providers.apache.kafka.operators.produce import ProduceToTopicOperator
@@ -172,6 +239,15 @@ def case_batch(p: dict[str, Any]) -> dict[str, Any]:
     runners = {
         "ours": (ours(p["topic"], n), p["reps"], p["warmup"]),
         "bare": (bare(p["topic"], n, producer_config()), p["reps"], p["warmup"]),
+    }
+    return {"seconds": interleaved(runners), "delivered": delivered(p["topic"])}
+
+
+def case_avro(p: dict[str, Any]) -> dict[str, Any]:
+    n, registry = p["messages"], p["registry"]
+    runners = {
+        "ours": (ours_avro(p["topic"], n, registry), p["reps"], p["warmup"]),
+        "bare": (bare_avro(p["topic"], n, producer_config(registry), registry), p["reps"], p["warmup"]),
     }
     return {"seconds": interleaved(runners), "delivered": delivered(p["topic"])}
 
@@ -270,6 +346,7 @@ CASES: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "one": case_one,
     "startup": case_startup,
     "batch": case_batch,
+    "avro": case_avro,
     "official": case_official,
     "import": case_import,
     "memory": case_memory,

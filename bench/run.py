@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.kafka_broker import KAFKA_VERSION, KafkaBroker, existing_broker_from_env, running_broker
+from harness.schema_registry import running_schema_registry
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -36,7 +37,7 @@ BENCH_VENV = REPO / ".cache" / "bench-venv"
 OFFICIAL_PROVIDER = "apache-airflow-providers-apache-kafka==2.1.0"
 OFFICIAL_MODULE = "airflow.providers.apache.kafka.operators.produce"
 OURS_MODULE = "airflow_provider_kafka_connector.operators.kafka_producer"
-BENCHMARKS = ("one", "startup", "batch", "official", "import", "memory", "exactly_once")
+BENCHMARKS = ("one", "startup", "batch", "avro", "official", "import", "memory", "exactly_once")
 PARTITIONS = 3
 SAMPLES: dict[str, Any] = {}  # every worker's raw measurements, for the JSON report
 
@@ -217,6 +218,22 @@ def bench_batch(args: argparse.Namespace, broker: KafkaBroker, env: dict[str, st
     return rows
 
 
+def bench_avro(args: argparse.Namespace, broker: KafkaBroker, env: dict[str, str]) -> list[Row]:
+    """``messages=`` with an Avro value schema through a real Schema Registry (the harness's Apicurio) against a
+    bare loop with the same AvroSerializer."""
+    n = args.avro_messages
+    topic = new_topic(broker, "avro")
+    with running_schema_registry() as registry:
+        properties = {"schema.registry.url": registry.url, "basic.auth.user.info": registry.user_info}
+        params = {"topic": topic, "messages": n, "reps": args.avro_reps, "warmup": args.warmup, "registry": properties}
+        result = run_case(sys.executable, "avro", params, env)
+    check_delivered(result, 2 * n * (args.avro_reps + args.warmup), "avro")
+    ours, bare = n / median(result["seconds"]["ours"]), n / median(result["seconds"]["bare"])
+    detail = f"ours {ours:,.0f} msg/s, bare {bare:,.0f} msg/s (same AvroSerializer)"
+    ratio = ours / bare
+    return [Row(f"{n:,} Avro via registry: throughput ours / bare", ratio, "x", ">= 0.85x", ratio >= 0.85, detail)]
+
+
 def bench_official(args: argparse.Namespace, broker: KafkaBroker, env: dict[str, str], python: Path) -> list[Row]:
     n, n_sync = args.batch_messages, args.official_sync_messages or args.batch_messages
     topic = new_topic(broker, "official")
@@ -370,6 +387,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--batch-reps", type=int, default=15, help="default %(default)s")
     parser.add_argument("--big-batch-messages", type=int, default=1_000_000, help="0: none (default %(default)s)")
     parser.add_argument("--big-batch-reps", type=int, default=3, help="default %(default)s")
+    parser.add_argument("--avro-messages", type=int, default=100_000, help="default %(default)s")
+    parser.add_argument("--avro-reps", type=int, default=5, help="default %(default)s")
     parser.add_argument("--official-reps", type=int, default=5, help="default %(default)s")
     parser.add_argument("--official-sync-reps", type=int, default=3, help="default %(default)s")
     parser.add_argument("--official-sync-messages", type=int, default=0, help="default: --batch-messages")
@@ -403,6 +422,7 @@ def main(argv: list[str] | None = None) -> int:
             "one": lambda: bench_one(args, broker, env),
             "startup": lambda: bench_startup(args, broker, env),
             "batch": lambda: bench_batch(args, broker, env),
+            "avro": lambda: bench_avro(args, broker, env),
             "official": lambda: bench_official(args, broker, env, python) if python else [],
             "import": lambda: bench_import(args, env, python),
             "memory": lambda: bench_memory(args, broker, env),

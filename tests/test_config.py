@@ -9,6 +9,7 @@ from airflow_provider_kafka_connector.config import (
     ProducerConfigError,
     bootstrap_servers,
     build_producer_config,
+    build_registry_config,
     delivery_timeout_seconds,
     normalize_properties,
 )
@@ -364,3 +365,64 @@ def test_connection_settings_do_not_show_the_key_or_its_password():
     shown = repr(WITH_TLS)
     assert KEY.splitlines()[1] not in shown and KEY_PASSWORD not in shown
     assert KEY_PASSWORD not in str(build_producer_config(WITH_TLS))
+
+
+REGISTRY = {
+    "schema.registry.url": "https://r1:8081,https://r2:8081",
+    "basic.auth.credentials.source": "USER_INFO",
+    "basic.auth.user.info": "reg:pw",
+    "schema.registry.ssl.ca.location": "/ca.pem",
+    "auto.register.schemas": "false",
+}
+
+
+def test_registry_properties_never_reach_librdkafka():
+    config = build_producer_config(ConnectionSettings("kafka", host="b:1"), REGISTRY, {"use.latest.version": True})
+    assert not {name for name in config if "schema" in name or "basic.auth" in name or "latest" in name}
+
+
+def test_registry_properties_make_the_registry_configuration():
+    registry = build_registry_config(REGISTRY)
+    assert registry is not None
+    assert dict(registry.client) == {
+        "url": "https://r1:8081,https://r2:8081",
+        "basic.auth.user.info": "reg:pw",
+        "ssl.ca.location": "/ca.pem",
+    }
+    assert registry.serializer == {"auto.register.schemas": False}
+    assert "pw" not in repr(registry)
+
+
+def test_no_registry_url_means_no_registry():
+    assert build_registry_config({"basic.auth.user.info": "u:p"}, None) is None
+
+
+def test_task_registry_properties_override_the_connections():
+    registry = build_registry_config(REGISTRY, {"basic.auth.user.info": "other:pw2", "use.latest.version": "true"})
+    assert registry is not None
+    assert registry.client["basic.auth.user.info"] == "other:pw2"
+    assert registry.client["url"] == REGISTRY["schema.registry.url"]
+    assert registry.serializer == {"auto.register.schemas": False, "use.latest.version": True}
+
+
+def test_credentials_in_the_registry_url_are_hidden_in_messages():
+    registry = build_registry_config({"schema.registry.url": "https://u:hidden@r:8081"})
+    assert registry is not None
+    assert registry.urls == "https://***@r:8081"
+
+
+@pytest.mark.parametrize(
+    "properties, message",
+    [
+        ({"schema.registry.urll": "x"}, "'schema.registry.urll' is not a Schema Registry setting"),
+        ({"basic.auth.credentials.source": "SASL_INHERIT"}, "'SASL_INHERIT' is not supported here"),
+        ({"basic.auth.credentials.source": "USER_INFO", "basic.auth.user.info": None}, "must be a non-empty string"),
+        ({"basic.auth.user.info": "no-colon"}, "must be 'user:password'"),
+        ({"auto.register.schemas": "maybe"}, "must be true or false"),
+        ({"schema.registry.ssl.truststore.location": "/t.jks"}, "must name a PEM file"),
+    ],
+)
+def test_unusable_registry_properties_are_refused_by_name(properties, message):
+    with pytest.raises(ProducerConfigError, match=message) as raised:
+        build_registry_config({"schema.registry.url": "http://r:8081", **properties})
+    assert "no-colon" not in str(raised.value)

@@ -640,6 +640,7 @@ def test_other_serializers_are_an_error_that_says_the_operator_serializes(serial
     with pytest.raises(ProducerConfigError, match="serializes messages itself") as error:
         translate_properties({"value.serializer": serializer})
     assert serializer in str(error.value)
+    assert "give the operator value_schema or key_schema" in str(error.value)
 
 
 def test_a_string_serializer_encoding_other_than_utf8_is_an_error():

@@ -123,5 +123,7 @@ def test_importing_the_operator_does_not_import_confluent_kafka():
         "import sys, airflow.sdk\n"
         "import airflow_provider_kafka_connector.operators.kafka_producer\n"
         "assert 'confluent_kafka' not in sys.modules, 'confluent_kafka was imported'\n"
+        "assert 'fastavro' not in sys.modules, 'fastavro was imported'\n"
+        "assert 'airflow_provider_kafka_connector.schemas' not in sys.modules, 'the schemas module was imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

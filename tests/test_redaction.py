@@ -28,3 +28,15 @@ def test_secret_values_and_scrub():
     secrets = secret_values(CONFIG)
     assert "pw" in secrets and "ks" in secrets
     assert scrub("user alice failed with pw and ks", secrets) == f"user alice failed with {REDACTED} and {REDACTED}"
+
+
+def test_registry_user_info_and_url_credentials_are_secrets():
+    config = {
+        "basic.auth.user.info": "reg:Pw-1",
+        "schema.registry.url": "https://u:Pw-2@r:8081,https://r2",
+        "schema.registry.ssl.key.password": "Pw-3",
+    }
+    assert {"reg:Pw-1", "Pw-1", "u:Pw-2", "Pw-2", "Pw-3"} <= set(secret_values(config))
+    shown = repr(redacted(config))
+    assert not any(secret in shown for secret in ("Pw-1", "Pw-2", "Pw-3"))
+    assert "https://***@r:8081,https://r2" in shown

@@ -11,7 +11,9 @@ from airflow.sdk.log import mask_secret
 from airflow_provider_kafka_connector.config import (
     ConnectionSettings,
     ProducerConfig,
+    RegistryConfig,
     build_producer_config,
+    build_registry_config,
 )
 from airflow_provider_kafka_connector.connection_form import (
     SSL_CA_FIELD,
@@ -50,13 +52,14 @@ class KafkaProducerHook(BaseHook):
     def __init__(self, kafka_conn_id: str = default_conn_name) -> None:
         super().__init__()
         self.kafka_conn_id = kafka_conn_id
+        self._cached_connection: Any = None
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(kafka_conn_id={self.kafka_conn_id!r})"
 
     def producer_config(self, additional_properties: Mapping[str, Any] | None = None) -> ProducerConfig:
         """The exact confluent-kafka configuration a task with these additional properties would use."""
-        connection = self.get_connection(self.kafka_conn_id)
+        connection = self._connection()
         extra = json_object(connection.extra, f"The extra field of connection {self.kafka_conn_id!r}")
         tls = tls_fields(extra)
         for secret in _connection_secrets(connection.password, extra):
@@ -78,6 +81,14 @@ class KafkaProducerHook(BaseHook):
         )
         hide_secrets(config)
         return config
+
+    def registry_config(self, additional_properties: Mapping[str, Any] | None = None) -> RegistryConfig | None:
+        """The Schema Registry a task with these additional properties would use; None when none is configured."""
+        extra = json_object(self._connection().extra, f"The extra field of connection {self.kafka_conn_id!r}")
+        registry = build_registry_config(extra_properties(extra), additional_properties)
+        if registry is not None:
+            hide_secrets(registry.client)
+        return registry
 
     def get_producer(
         self, additional_properties: Mapping[str, Any] | None = None, transactional_id: str | None = None
@@ -108,6 +119,7 @@ class KafkaProducerHook(BaseHook):
 
         try:
             config = self.producer_config()
+            registry = self.registry_config()
         except Exception as error:
             connection = self.get_connection(self.kafka_conn_id)
             try:
@@ -116,7 +128,19 @@ class KafkaProducerHook(BaseHook):
                 extra = {}
             secrets = _connection_secrets(connection.password, extra)
             return False, scrub(f"The connection gives no producer configuration: {error}", secrets)
-        return check_connection(config)
+        ok, message = check_connection(config)
+        if not ok or registry is None:
+            return ok, message
+        from airflow_provider_kafka_connector.schemas import check_registry
+
+        registry_ok, registry_message = check_registry(registry)
+        return registry_ok, scrub(f"{message} {registry_message}", secret_values(registry.client))
+
+    def _connection(self) -> Any:
+        """The connection, looked up once per hook: a task builds its producer and registry settings from it."""
+        if self._cached_connection is None:
+            self._cached_connection = self.get_connection(self.kafka_conn_id)
+        return self._cached_connection
 
 
 def _connection_secrets(password: str | None, extra: Mapping[str, Any]) -> list[str]:

@@ -23,7 +23,8 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from airflow_provider_kafka_connector.exactly_once import TaskInstanceIdentity
-    from airflow_provider_kafka_connector.producer import KafkaProducer
+    from airflow_provider_kafka_connector.producer import KafkaProducer, OutgoingMessage
+    from airflow_provider_kafka_connector.schemas import MessageEncoders
 
 RESPONSE_XCOM_KEY = "response"
 
@@ -46,14 +47,23 @@ class KafkaProducerOperator(BaseOperator):
         returning one (so a generator is only built when the task runs), or an upstream task's output (an XComArg:
         the task runs after it and pulls the messages when it runs). Not templated.
     :param kafka_conn_id: the "Kafka Producer Connector" connection.
-    :param additional_properties: producer properties applied last, over the connection's own.
+    :param additional_properties: producer properties applied last, over the connection's own; Schema Registry
+        properties (``schema.registry.url``, ``basic.auth.user.info``, ...) among them configure the registry.
+    :param value_schema: an Avro schema or JSON Schema (JSON text or a dict) for the values: without a registry,
+        Avro values are sent as raw Avro binary and JSON values validated and sent as JSON text; with a registry,
+        in the Confluent wire format, registered under ``<topic>-value`` (by default the subject's latest schema
+        is used when none is given).
+    :param key_schema: the same for the keys (subject ``<topic>-key``); keys without one follow the usual rules.
+    :param schema_type: ``"avro"`` or ``"json"`` (JSON Schema).
     :param exactly_once: send in a Kafka transaction so that ``read_committed`` consumers see this task instance's
         messages exactly once however many tries it takes: a retry after a try that committed sends nothing and
         pushes that try's ``response``. A Clear of the task sends again. See the README, "Exactly once across
         retries".
     """
 
-    template_fields: Sequence[str] = ("topic", "key", "value", "headers", "additional_properties")
+    template_fields: Sequence[str] = (
+        "topic", "key", "value", "headers", "additional_properties", "value_schema", "key_schema",
+    )  # fmt: skip
     ui_color = "#e3f2fd"
 
     def __init__(
@@ -68,6 +78,9 @@ class KafkaProducerOperator(BaseOperator):
         kafka_conn_id: str = KafkaProducerHook.default_conn_name,
         additional_properties: Mapping[str, Any] | None = None,
         exactly_once: bool = False,
+        value_schema: str | Mapping[str, Any] | None = None,
+        key_schema: str | Mapping[str, Any] | None = None,
+        schema_type: str = "avro",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -84,6 +97,9 @@ class KafkaProducerOperator(BaseOperator):
         self.kafka_conn_id = kafka_conn_id
         self.additional_properties = additional_properties
         self.exactly_once = exactly_once
+        self.value_schema = value_schema
+        self.key_schema = key_schema
+        self.schema_type = schema_type
         self._properties_to_send: Mapping[str, Any] | None = None
         if isinstance(messages, XComArg):  # Airflow links XComArgs of template fields only; messages is not one
             XComArg.apply_upstream_relationship(self, messages)
@@ -114,9 +130,17 @@ class KafkaProducerOperator(BaseOperator):
             messages = self.messages = messages.resolve(context)
         hook = KafkaProducerHook(kafka_conn_id=self.kafka_conn_id)
         properties = self.additional_properties if self._properties_to_send is None else self._properties_to_send
+        encoders = self._encoders(hook, properties)
+        message = self._message(encoders) if messages is None else None  # a bad value fails before connecting
+
+        def send(producer: KafkaProducer) -> dict[str, Any]:
+            if message is not None:
+                return producer.send(message)
+            assert messages is not None
+            return self._send_many(producer, messages, encoders)
+
         identity = self._exactly_once_identity(context)
         with hook.get_producer(properties, identity.transactional_id if identity else None) as producer:
-            send = self._send_one if messages is None else lambda producer: self._send_many(producer, messages)
             response = send(producer) if identity is None else self._publish_once(producer, identity, send)
         if messages is None:
             self.log.info(
@@ -164,18 +188,34 @@ class KafkaProducerOperator(BaseOperator):
             )
         return response
 
-    def _send_one(self, producer: KafkaProducer) -> dict[str, Any]:
+    def _encoders(self, hook: KafkaProducerHook, properties: Mapping[str, Any] | None) -> MessageEncoders | None:
+        """The schema serializers, once per task; None without schemas and registry (no schema module import)."""
+        registry = hook.registry_config(properties)
+        if registry is None and self.value_schema is None and self.key_schema is None:
+            return None
+        from airflow_provider_kafka_connector.schemas import message_encoders
+
+        return message_encoders(self.topic, self.value_schema, self.key_schema, self.schema_type, registry)
+
+    def _message(self, encoders: MessageEncoders | None) -> OutgoingMessage:
         from airflow_provider_kafka_connector.producer import OutgoingMessage
 
-        message = OutgoingMessage(
+        encode_key = encoders.key if encoders and encoders.key else None
+        encode_value = encoders.value if encoders and encoders.value else None
+        return OutgoingMessage(
             topic=self.topic,
-            key=serialize_payload(self.key, "key"),
-            value=serialize_payload(self.value, "value"),
+            key=encode_key(self.key) if encode_key else serialize_payload(self.key, "key"),
+            value=encode_value(self.value) if encode_value else serialize_payload(self.value, "value"),
             headers=serialize_headers(self.headers),
             partition=self.partition,
         )
-        return producer.send(message)
 
-    def _send_many(self, producer: KafkaProducer, messages: Messages) -> dict[str, Any]:
-        records = serialized_records(messages() if callable(messages) else messages)
+    def _send_many(
+        self, producer: KafkaProducer, messages: Messages, encoders: MessageEncoders | None
+    ) -> dict[str, Any]:
+        records = serialized_records(
+            messages() if callable(messages) else messages,
+            encoders.key if encoders else None,
+            encoders.value if encoders else None,
+        )
         return producer.send_many(self.topic, records)

@@ -16,6 +16,8 @@ Fixtures:
                       processor, API server, LocalExecutor), with the DAGs of the ini option
                       kafka_harness_deployment_dags (default tests/dags/deployment) and the connection
                       kafka_harness to the broker
+    schema_registry   one real Schema Registry (Apicurio, Confluent-compatible API, basic auth) per test module,
+                      started only when a test asks for it (harness.schema_registry)
 
 Also:
     require(value, what)  skips a test whose feature an external broker did not describe
@@ -38,6 +40,7 @@ import pytest
 from harness.airflow_deployment import AirflowDeployment, running_airflow
 from harness.kafka_broker import KafkaBroker, broker_env, existing_broker_from_env, running_broker
 from harness.kafka_cluster import KafkaCluster, running_cluster
+from harness.schema_registry import SchemaRegistry, running_schema_registry
 
 FAIL_SKIPS_IN_CI = "kafka_harness_fail_skips_in_ci"
 DEPLOYMENT_DAGS = "kafka_harness_deployment_dags"
@@ -64,6 +67,12 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaBroker]:
         yield existing
         return
     with running_broker(tmp_path_factory.mktemp("kafka")) as started:
+        yield started
+
+
+@pytest.fixture(scope="module")
+def schema_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SchemaRegistry]:
+    with running_schema_registry(tmp_path_factory.mktemp("schema-registry")) as started:
         yield started
 
 
