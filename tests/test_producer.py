@@ -46,9 +46,14 @@ def test_a_mixed_batch_is_acknowledged_in_order_and_summarized(broker, topic, ka
     assert all("_error" not in message for message in plain)  # the caller's dicts are left as they were
     values = read_back(broker, topic)
     assert sum(map(len, values.values())) == 6500
-    for partition, found in values.items():
+    # Keyless messages stick to a partition for a while (sticky partitioning): a partition may get none.
+    assert summary["partitions"] == {
+        str(partition): {"first_offset": 0, "last_offset": len(found) - 1}
+        for partition, found in values.items()
+        if found
+    }
+    for found in values.values():
         assert [int(value) for value in found] == sorted(int(value) for value in found)  # in the order given
-        assert summary["partitions"][str(partition)] == {"first_offset": 0, "last_offset": len(found) - 1}
 
 
 def test_a_message_the_client_refuses_fails_the_batch_and_counts_what_was_sent(broker, topic, kafka_connection):

@@ -67,7 +67,7 @@ with create_session() as session:
 _TEST_DAG = """
 import json, sys, traceback
 from airflow.__main__ import main
-dag_id, conf = sys.argv[1:]
+mark, dag_id, conf = sys.argv[1:]
 sys.argv = ["airflow", "dags", "test", dag_id, "-c", conf]
 try:
     main()
@@ -83,8 +83,10 @@ with create_session() as session:
     xcoms = [[row.task_id, row.key, XComModel.deserialize_value(row)] for row in rows]
     tasks = session.query(TaskInstance.task_id, TaskInstance.state).filter_by(dag_id=dag_id, run_id=run.run_id)
     outcome = {"run_id": run.run_id, "state": run.state, "xcoms": xcoms, "task_states": dict(tasks.all())}
-    print(json.dumps(outcome), file=sys.__stdout__, flush=True)
+    print(mark + json.dumps(outcome), file=sys.__stdout__, flush=True)
 """
+# Marks the outcome's line: listeners (OpenLineage's, at exit) may print after it.
+_OUTCOME_MARK = "harness-dag-run-outcome:"
 
 
 @dataclass(frozen=True)
@@ -118,16 +120,17 @@ class AirflowHome:
 
     def test_dag(self, dag_id: str, conf: dict[str, Any] | None = None) -> DagRunResult:
         """Run the DAG once; a failed task gives state 'failed', not an exception."""
-        completed = self._python("-c", _TEST_DAG, dag_id, json.dumps(conf or {}), check=False)
+        completed = self._python("-c", _TEST_DAG, _OUTCOME_MARK, dag_id, json.dumps(conf or {}), check=False)
         lines = completed.stdout.splitlines()
-        try:
-            outcome = json.loads(lines[-1])
-        except (IndexError, ValueError):
-            raise RuntimeError(f"`airflow dags test {dag_id}` ended without a DAG run:\n{completed.stderr}") from None
+        marked = [line for line in lines if line.startswith(_OUTCOME_MARK)]
+        if not marked:
+            output = "\n".join(lines[-60:]) + completed.stderr[-5000:]
+            raise RuntimeError(f"`airflow dags test {dag_id}` ended without a DAG run:\n{output}")
+        outcome = json.loads(marked[-1].removeprefix(_OUTCOME_MARK))
         result = DagRunResult(
             run_id=outcome["run_id"],
             state=outcome["state"],
-            output="\n".join(lines[:-1]) + completed.stderr,
+            output="\n".join(line for line in lines if not line.startswith(_OUTCOME_MARK)) + completed.stderr,
             xcoms={(task_id, key): value for task_id, key, value in outcome["xcoms"]},
             task_states=outcome["task_states"],
         )
