@@ -382,3 +382,30 @@ def delivery_timeout_seconds(config: Mapping[str, str]) -> float:
         raise ProducerConfigError(
             f"'delivery.timeout.ms' must be a whole number of milliseconds, not {text!r}."
         ) from None
+
+
+# What connecting and authenticating needs: another client of the same cluster (a consumer, an admin) takes these.
+_CONNECTION_PROPERTY_PREFIXES = (
+    "bootstrap.servers",
+    "security.protocol",
+    "sasl.",
+    "ssl.",
+    "ssl_",
+    "enable.ssl.",
+    "enable.sasl.",
+    "https.",
+    "client.",
+    "socket.",
+    "reconnect.",
+    "broker.address.",
+    "api.version.",
+    "broker.version.fallback",
+    "enable.sparse.connections",
+    "metadata.max.age.ms",
+    "topic.metadata.refresh.",
+)
+
+
+def client_connection_config(config: Mapping[str, str]) -> dict[str, str]:
+    """The producer configuration's connection and security properties, for another client of the same cluster."""
+    return {name: value for name, value in config.items() if name.startswith(_CONNECTION_PROPERTY_PREFIXES)}

@@ -28,6 +28,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_kafka_connector.config import client_connection_config
 from airflow_provider_kafka_connector.exceptions import KafkaTransactionError
 
 if TYPE_CHECKING:
@@ -47,26 +48,6 @@ MARKER_OFFSET = 0
 _MARKER_VERSION = 1
 # The marker reads back UNSTABLE_OFFSET_COMMIT for a few ms after a commit (and while a transaction is open).
 _UNSTABLE_RETRY_SECONDS = 0.02
-# Only what connecting and authenticating needs goes into the marker's consumer (no producer-only properties).
-_CONNECTION_PROPERTY_PREFIXES = (
-    "bootstrap.servers",
-    "security.protocol",
-    "sasl.",
-    "ssl.",
-    "ssl_",
-    "enable.ssl.",
-    "enable.sasl.",
-    "https.",
-    "client.",
-    "socket.",
-    "reconnect.",
-    "broker.address.",
-    "api.version.",
-    "broker.version.fallback",
-    "enable.sparse.connections",
-    "metadata.max.age.ms",
-    "topic.metadata.refresh.",
-)
 
 
 @dataclass(frozen=True)
@@ -147,7 +128,7 @@ def decode_marker(text: str | None, clear_number: int) -> dict[str, Any] | None:
 def marker_consumer_config(config: Mapping[str, str], group: str) -> dict[str, str]:
     """The marker consumer's configuration: the producer's connection and security, the marker's group."""
     return {
-        **{name: value for name, value in config.items() if name.startswith(_CONNECTION_PROPERTY_PREFIXES)},
+        **client_connection_config(config),
         "group.id": group,
         "isolation.level": "read_committed",
         "enable.auto.commit": "false",

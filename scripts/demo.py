@@ -15,7 +15,7 @@ from pathlib import Path
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from airflow_provider_kafka_connector.config import ConnectionSettings, build_producer_config
+from airflow_provider_kafka_connector.config import ConnectionSettings, build_producer_config, client_connection_config
 from harness.airflow_dag_run import AirflowHome
 
 DAG_ID = "example_kafka_producer"
@@ -34,8 +34,7 @@ def connection_from_env() -> dict:
 def client_security_config(connection: dict) -> dict[str, str]:
     """The connection's servers and security settings, for the admin client and the consumer."""
     settings = ConnectionSettings("demo", connection["host"], None, connection.get("login"), connection.get("password"))
-    config = build_producer_config(settings, connection.get("extra"))
-    return {k: v for k, v in config.items() if k == "bootstrap.servers" or k.startswith(("sasl.", "ssl.", "security."))}
+    return client_connection_config(build_producer_config(settings, connection.get("extra")))
 
 
 def ensure_topic(config: dict[str, str]) -> None:
