@@ -15,6 +15,7 @@ which copies them into docs/ when the test passes.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -154,6 +155,21 @@ def browser() -> Iterator[object]:
             launched.close()
 
 
+@contextlib.contextmanager
+def new_page(browser: object, api_server: object, tmp_path: Path) -> Iterator[object]:
+    """A browser page, closed at the end; a failure leaves its screenshot and says where the API server's log is."""
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    page.set_default_timeout(20_000)
+    try:
+        yield page
+    except Exception:
+        page.screenshot(path=tmp_path / "failure.png")
+        print(f"screenshots in {tmp_path}; api-server log: {api_server.log}")
+        raise
+    finally:
+        page.close()
+
+
 def run_test(page: object, row: object) -> tuple[bool, str]:
     """Click the row's Test icon and wait for the result Airflow shows: (success, what the API answered)."""
     with page.expect_response("**/api/v2/connections/test") as response:
@@ -254,9 +270,7 @@ def test_paste_a_client_certificate_into_the_form_and_test_it(api_server, browse
     require(broker.ssl and broker.client_certificates and broker.ca_file, "SSL listener with client certificates")
     certs = broker.client_certificates
     key, password = certs.key("encrypted").read_text(), certs.key_password
-    page = browser.new_page(viewport={"width": 1280, "height": 1000})
-    page.set_default_timeout(20_000)
-    try:
+    with new_page(browser, api_server, tmp_path) as page:
         dialog = log_in_and_add_a_connection(page, api_server, "kafka_mtls_form")
         dialog.locator("input[name=host]").fill(broker.ssl)
         dialog.get_by_role("button", name="Extra Fields", exact=True).click()
@@ -280,20 +294,12 @@ def test_paste_a_client_certificate_into_the_form_and_test_it(api_server, browse
         content = page.content()
         assert password not in content
         assert not [line for line in key.splitlines() if "-----" not in line and line in content]
-    except Exception:
-        page.screenshot(path=tmp_path / "failure.png")
-        print(f"screenshots in {tmp_path}; api-server log: {api_server.log}")
-        raise
-    finally:
-        page.close()
 
 
 def test_create_and_test_a_connection_in_the_browser(api_server, browser, broker, tmp_path):
     require(broker.sasl_ssl and broker.plain_user and broker.ca_file, "SASL_SSL listener, PLAIN user and CA file")
     user = broker.plain_user
-    page = browser.new_page(viewport={"width": 1280, "height": 1000})
-    page.set_default_timeout(20_000)
-    try:
+    with new_page(browser, api_server, tmp_path) as page:
         # The form for our connection type: labelled fields and placeholders, schema and port hidden.
         dialog = log_in_and_add_a_connection(page, api_server, CONN_ID)
         for label in ("Bootstrap server(s)", "Username", "Password"):
@@ -368,9 +374,3 @@ def test_create_and_test_a_connection_in_the_browser(api_server, browser, broker
             DOCS.mkdir(exist_ok=True)
             for name in README_SCREENSHOTS:
                 shutil.copyfile(tmp_path / name, DOCS / name)
-    except Exception:
-        page.screenshot(path=tmp_path / "failure.png")
-        print(f"screenshots in {tmp_path}; api-server log: {api_server.log}")
-        raise
-    finally:
-        page.close()
