@@ -1,6 +1,6 @@
-"""Test-only: single-message tasks under a real scheduler, one mapped task instance per message.
+"""Test-only: single-message tasks through Airflow's task runner, one mapped task instance per message.
 
-tests/test_cluster.py triggers it with a conf:
+tests/test_cluster.py runs it (`airflow dags test`) with a conf:
     topic, count (how many tasks), conn_id (the connection every task uses)
 Task instance N sends the value "message N"; its `response` XCom says where the broker put it. No retries: a
 failed task is reported as failed, with its cause in its log.
