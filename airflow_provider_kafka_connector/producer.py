@@ -41,8 +41,10 @@ _diagnosis_log.propagate = False
 _DELIVERY_REPORT_GRACE_SECONDS = 5.0
 # A batch is produced this many messages at a time, its delivery reports served after each chunk.
 _CHUNK_MESSAGES = 1000
-# Metadata answers to wait for before the first acknowledgement (see KafkaProducer._start).
-_METADATA_ANSWERS = 2
+# At most this many metadata answers are asked for before the first acknowledgement (see KafkaProducer._start).
+_METADATA_ANSWERS = 4
+# A bootstrap server's connection answers as broker id -1; a broker learned from the metadata, with its own id.
+_BOOTSTRAP_BROKER_ID = -1
 # librdkafka's default, for a configuration that does not set it.
 _TOPIC_PROPAGATION_DEFAULT_MS = 30000
 
@@ -330,8 +332,9 @@ class KafkaProducer:
         An idempotent producer sends nothing before the broker has given it a producer id. Since librdkafka 2.10
         its bootstrap connection is closed once the cluster's brokers are known, and the producer-id state machine,
         finding no broker up at that moment, sleeps a fixed 500 ms; what wakes it earlier is a metadata answer
-        received while a learned broker's connection is up. The second answer here is such an answer (the first
-        may come through the bootstrap connection), so the first acknowledgement comes in milliseconds.
+        received while a learned broker's connection is up. Questions go on until such a broker has answered (an
+        answer through a bootstrap connection, as the first often is with several bootstrap servers, does not
+        count), so the first acknowledgement comes in milliseconds.
 
         The answer also tells whether the topic exists: a topic still missing after
         'topic.metadata.propagation.max.ms' fails at once, with the message its delivery report would give.
@@ -363,6 +366,8 @@ class KafkaProducer:
                 self._serve(min(_POLL_INTERVAL_SECONDS, max(0.0, appear_by - time.monotonic())))
                 continue
             answers += 1
+            if metadata.orig_broker_id != _BOOTSTRAP_BROKER_ID:
+                return
 
     def _topic_propagation_seconds(self) -> float:
         text = self._config.get("topic.metadata.propagation.max.ms", "")
