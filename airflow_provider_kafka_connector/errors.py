@@ -175,16 +175,21 @@ def oauth_failure(config: Mapping[str, str], reason: str) -> str:
 
 
 def unrecoverable_client_error(
-    error: KafkaError, config: Mapping[str, str], *, certificate_withheld: bool = False
+    error: KafkaError, config: Mapping[str, str], *, certificate_withheld: bool = False, authenticated: bool = False
 ) -> str | None:
-    """The explanation of a client error that retrying cannot mend, or None for one that may pass."""
+    """The explanation of a client error that retrying cannot mend, or None for one that may pass.
+
+    ``authenticated``: a broker has answered this client, so its credentials were accepted once. An OAuth token
+    can then expire or be refused while librdkafka re-authenticates (a broker with connections.max.reauth.ms ends a
+    session when its token expires); librdkafka fetches a new token and reconnects, so that is no cause to give up.
+    """
     code, reason = error.code(), error.str()
     servers = config.get("bootstrap.servers")
     refused = client_certificate_refused(config, reason, withheld=certificate_withheld)
     if refused:
         return refused
     if code == KafkaError._AUTHENTICATION and config.get("sasl.mechanism", "").upper() == "OAUTHBEARER":
-        return oauth_failure(config, reason)
+        return None if authenticated else oauth_failure(config, reason)
     if code == KafkaError._AUTHENTICATION:
         return (
             f"Authentication failed for user {config.get('sasl.username')!r} with mechanism "

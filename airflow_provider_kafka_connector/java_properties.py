@@ -467,23 +467,19 @@ _OAUTH_EXTENSION_PREFIX = "extension_"
 def _oauth_client_credentials(name: str, options: Mapping[str, str], layer: Mapping[str, Any]) -> list[Setting]:
     """An OAuthBearerLoginModule line (KIP-768's client-credentials login) as librdkafka's OIDC login.
 
-    Kafka 4 may also take the client id and secret as properties of their own; a line without them and without the
-    OAuth login callback handler is the Java client's unsecured-token login, which no real broker accepts."""
+    The token endpoint, and since Kafka 4.1 the client's id and secret, are properties of their own, which may come
+    in another layer (the connection's extra beside a task's line); librdkafka says which one is missing. A line
+    with neither client credentials nor the OAuth login callback handler or a token endpoint beside it is the Java
+    client's unsecured-token login, which no real broker accepts."""
     handler = _sibling(layer, "sasl.login.callback.handler.class")
-    oidc = (handler is not None and _class_name(name, handler) in _OAUTH_LOGIN_HANDLERS) or bool(
-        _sibling(layer, "sasl.oauthbearer.token.endpoint.url")
-    )
-    if not oidc or any(option.startswith("unsecuredLogin") for option in options):
+    oauth_handler = handler is not None and _class_name(name, handler) in _OAUTH_LOGIN_HANDLERS
+    credentials = "clientId" in options or "clientSecret" in options
+    endpoint = _sibling(layer, "sasl.oauthbearer.token.endpoint.url")
+    if any(option.startswith("unsecuredLogin") for option in options) or not (oauth_handler or credentials or endpoint):
         raise ProducerConfigError(f"Additional property {name!r} {_UNSECURED_OAUTH_JAAS}.")
     settings = [
         (_OAUTH_JAAS_OPTIONS[option], value) for option, value in options.items() if option in _OAUTH_JAAS_OPTIONS
     ]
-    for option, librdkafka_name in list(_OAUTH_JAAS_OPTIONS.items())[:2]:
-        if option not in options and not _sibling(layer, librdkafka_name):
-            raise ProducerConfigError(
-                f"Additional property {name!r}: the OAuthBearerLoginModule line has no {option} option (nor is "
-                f"{librdkafka_name!r} set): the token endpoint needs the client's id and secret."
-            )
     extensions = [
         f"{key[len(_OAUTH_EXTENSION_PREFIX) :]}={value}"
         for key, value in options.items()
@@ -493,8 +489,8 @@ def _oauth_client_credentials(name: str, options: Mapping[str, str], layer: Mapp
         settings.append(("sasl.oauthbearer.extensions", ",".join(extensions)))
     if handler is None and _sibling(layer, "sasl.oauthbearer.method") is None:
         settings.append(("sasl.oauthbearer.method", "oidc"))
-    ignored = len(
-        set(options) - set(_OAUTH_JAAS_OPTIONS) - {k for k in options if k.startswith(_OAUTH_EXTENSION_PREFIX)}
+    ignored = sum(
+        1 for key in options if key not in _OAUTH_JAAS_OPTIONS and not key.startswith(_OAUTH_EXTENSION_PREFIX)
     )
     if ignored:
         log.warning("Additional property %r: %d OAuthBearerLoginModule option(s) ignored.", name, ignored)

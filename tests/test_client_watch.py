@@ -347,3 +347,16 @@ def test_a_token_endpoint_that_refuses_the_client_credentials_says_so():
 def test_an_oauth_login_that_works_leaves_no_cause():
     watch, _ = replay("oauth_delivered")
     assert watch.cause is None
+
+
+def test_a_refused_token_after_a_broker_answered_is_left_to_librdkafka():
+    """Once a broker has accepted the client's token, a refusal (an expired token during re-authentication) is
+    transient: librdkafka fetches a new token and reconnects."""
+    run = recorded("oauth_wrong_audience")
+    watch = ClientWatch(run["config"], secret_values(run["config"]))
+    watch.answered = True
+    for event in run["events"]:
+        if event["kind"] == "error":
+            watch.error(kafka_error(event))
+    assert watch.cause is None
+    assert watch.last_failure is not None and "invalid_token" in watch.last_failure

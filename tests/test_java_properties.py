@@ -3,7 +3,7 @@ import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from confluent_kafka import Producer
+from confluent_kafka import KafkaException, Producer
 
 from airflow_provider_kafka_connector.config import (
     MISCELLANEOUS_DEFAULTS,
@@ -589,7 +589,7 @@ SECRET = "Zq9#Xv7;Wk=é€"
         (f"{PLAIN} required username='alice';", "no password option"),
         (f"{PLAIN} required password='{SECRET}';", "no username option"),
         (f"{SCRAM} required username='alice' password='{SECRET}' tokenauth=true;", "delegation token"),
-        (f"{OAUTH}.OAuthBearerLoginModule required clientId='me' clientSecret='{SECRET}';", "unsigned (unsecured)"),
+        (f"{OAUTH}.OAuthBearerLoginModule required note='{SECRET}';", "unsigned (unsecured)"),
         (f"{OAUTH}.OAuthBearerLoginModule required unsecuredLoginStringClaim_sub='{SECRET}';", "only a test broker"),
         ("com.sun.security.auth.module.Krb5LoginModule required keyTab='/k' principal='me';", "sasl.kerberos.keytab"),
         (f"com.example.CustomLoginModule required password='{SECRET}';", "'CustomLoginModule'"),
@@ -668,14 +668,28 @@ def test_an_oauth_jaas_line_and_a_client_secret_property_are_one_secret_set_twic
     assert "Zq9" not in str(e.value)
 
 
-def test_an_oauth_jaas_line_without_the_client_secret_says_which_option_is_missing(caplog):
-    layer = {
-        "sasl.oauthbearer.token.endpoint.url": "u",
-        "sasl.jaas.config": f"{OAUTH}.OAuthBearerLoginModule required clientId='airflow' note='{SECRET}';",
+def test_an_oauth_jaas_line_in_a_task_takes_the_endpoint_from_the_connection_and_warns_of_unknown_options(caplog):
+    connection = {"sasl.login.callback.handler.class": OAUTH_HANDLER, "sasl.oauthbearer.token.endpoint.url": "u"}
+    line = f"{OAUTH}.OAuthBearerLoginModule required clientId='airflow' clientSecret='{SECRET}' note='{SECRET}';"
+    with caplog.at_level(logging.DEBUG):
+        task = translate_properties({"sasl.jaas.config": line})
+    assert task == {
+        "sasl.oauthbearer.client.credentials.client.id": "airflow",
+        "sasl.oauthbearer.client.credentials.client.secret": SECRET,
+        "sasl.oauthbearer.method": "oidc",
     }
-    with caplog.at_level(logging.DEBUG), pytest.raises(ProducerConfigError, match="no clientSecret option") as e:
-        translate_properties(layer)
-    assert "Zq9" not in str(e.value) + caplog.text
+    assert translate_properties(connection)["sasl.oauthbearer.method"] == "oidc"
+    assert "1 OAuthBearerLoginModule option(s) ignored" in caplog.text and "Zq9" not in caplog.text
+
+
+def test_librdkafka_names_what_an_oauth_jaas_line_without_a_client_secret_lacks():
+    layer = {
+        "sasl.mechanism": "OAUTHBEARER",
+        "sasl.oauthbearer.token.endpoint.url": "http://idp/token",
+        "sasl.jaas.config": f"{OAUTH}.OAuthBearerLoginModule required clientId='airflow';",
+    }
+    with pytest.raises(KafkaException, match="`sasl.oauthbearer.client.secret` is mandatory"):
+        Producer({"security.protocol": "SASL_SSL", **translate_properties(layer)})
 
 
 def test_the_translated_client_secret_is_a_secret():

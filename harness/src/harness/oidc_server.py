@@ -81,10 +81,11 @@ class OidcServer:
     def jwks_endpoint(self) -> str:
         return f"{self.issuer}/jwks"
 
-    def token_requests(self) -> int:
-        """How many token requests the server has answered (from its request log)."""
+    def token_requests(self, label: str = "") -> int:
+        """How many token requests the server has answered (from its request log); with label, only those whose
+        scope was "kafka <label>"."""
         text = self.log_file.read_text(errors="replace") if self.log_file.exists() else ""
-        return text.count(TOKEN_REQUEST_LOG)
+        return sum(1 for request in text.split(TOKEN_REQUEST_LOG)[1:] if label in request.split("\n20", 1)[0])
 
     def stop(self) -> None:
         if self._process is not None:
@@ -110,7 +111,8 @@ def server_config(token_lifetime: int) -> dict[str, object]:
                 "issuerId": ISSUER_ID,
                 "tokenExpiry": token_lifetime,
                 "requestMappings": [
-                    mapping(SCOPE),
+                    # "kafka" and "kafka <label>": a test can tell its own token requests by the label.
+                    {**mapping(SCOPE), "match": f"{SCOPE}( .+)?"},
                     mapping(WRONG_AUDIENCE_SCOPE, aud=["another-service"]),
                     mapping(WRONG_ISSUER_SCOPE, iss=WRONG_ISSUER),
                 ],
