@@ -84,8 +84,10 @@ def schema_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Schema
 
 @pytest.fixture(scope="module")
 def oidc_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OidcServer]:
-    with running_oidc_server(tmp_path_factory.mktemp("oidc-server"), OIDC_TOKEN_LIFETIME) as started:
-        yield started
+    started = time.monotonic()
+    with running_oidc_server(tmp_path_factory.mktemp("oidc-server"), OIDC_TOKEN_LIFETIME) as server:
+        FIGURES.append(f"OIDC token endpoint (mock-oauth2-server) started in {time.monotonic() - started:.1f} s")
+        yield server
 
 
 # Its own broker, not a listener of the session's: that would start the OIDC server in every session.
