@@ -33,14 +33,8 @@ with DAG(dag_id="secret_cases", schedule=None, start_date=pendulum.datetime(2026
         value="v",
         additional_properties={"sasl.mechanism": "PLAIN", "sasl.jaas.config": JAAS},
     )
-    # OAuth client secrets, in the connection and in a task's Java JAAS line; the token endpoint cannot be reached.
-    KafkaProducerOperator(
-        task_id="oauth_client_secret_in_connection",
-        kafka_conn_id="kafka_oauth_client_secret",
-        topic="{{ params.topic }}",
-        key="k",
-        value="v",
-    )
+    # An OAuth client secret in a task's Java JAAS line (tests/test_oauth.py: in connections); the token endpoint
+    # cannot be reached.
     KafkaProducerOperator(
         task_id="oauth_jaas_in_task_properties",
         kafka_conn_id="kafka_oauth_endpoint_only",
