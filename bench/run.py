@@ -1,6 +1,6 @@
 """The benchmarks of issue 7, against one real Kafka broker, with ratios measured side by side in one run.
 
-    cd /work/main && .venv/bin/python bench/run.py [--only one,startup,batch,official,import,memory]
+    cd /work/main && .venv/bin/python bench/run.py [--only one,startup,cluster,batch,official,import,memory]
 
 The broker is the harness's own (started for this run) unless KAFKA_BOOTSTRAP_SERVERS names one. Every benchmark
 runs in fresh worker processes (bench/cases.py). The official provider is installed only in .cache/bench-venv,
@@ -27,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from harness.kafka_broker import KAFKA_VERSION, KafkaBroker, existing_broker_from_env, running_broker
+from harness.kafka_cluster import running_cluster
+from harness.ports import free_port
 from harness.schema_registry import running_schema_registry
 
 REPO = Path(__file__).resolve().parent.parent
@@ -37,7 +39,7 @@ BENCH_VENV = REPO / ".cache" / "bench-venv"
 OFFICIAL_PROVIDER = "apache-airflow-providers-apache-kafka==2.1.0"
 OFFICIAL_MODULE = "airflow.providers.apache.kafka.operators.produce"
 OURS_MODULE = "airflow_provider_kafka_connector.operators.kafka_producer"
-BENCHMARKS = ("one", "startup", "batch", "avro", "official", "import", "memory", "exactly_once")
+BENCHMARKS = ("one", "startup", "cluster", "batch", "avro", "official", "import", "memory", "exactly_once")
 PARTITIONS = 3
 SAMPLES: dict[str, Any] = {}  # every worker's raw measurements, for the JSON report
 
@@ -201,6 +203,55 @@ def bench_startup(args: argparse.Namespace, broker: KafkaBroker, env: dict[str, 
     ]
 
 
+def bench_cluster(args: argparse.Namespace, broker: KafkaBroker, env: dict[str, str]) -> list[Row]:
+    """A fresh idempotent producer's first acknowledgement (execute, one message) on a three-node cluster (the
+    harness's: RF 3, min.insync.replicas 2) next to the single broker, and with a dead server (a free loopback
+    port) first in the cluster's bootstrap list."""
+    started = time.monotonic()
+    with running_cluster() as cluster:
+        print(f"cluster: 3 nodes started in {time.monotonic() - started:.1f} s")
+        cluster_topic = f"bench-cluster-{uuid.uuid4().hex[:8]}"
+        cluster.create_topic(cluster_topic, partitions=PARTITIONS)
+        cluster.wait_in_sync(cluster_topic)
+        connections = {
+            "AIRFLOW_CONN_KAFKA_BENCH_CLUSTER": cluster.plaintext,
+            "AIRFLOW_CONN_KAFKA_BENCH_CLUSTER_DEAD_FIRST": f"127.0.0.1:{free_port()},{cluster.plaintext}",
+        }
+        cluster_env = env | {
+            name: json.dumps({"conn_type": "kafka_producer", "host": host}) for name, host in connections.items()
+        }
+        params = {
+            "topic": new_topic(broker, "cluster-single"),
+            "cluster_topic": cluster_topic,
+            "reps": args.cluster_reps,
+            "warmup": args.warmup,
+        }
+        result = run_case(sys.executable, "cluster", params, cluster_env)
+    check_delivered(result, args.cluster_reps + args.warmup, "cluster (single broker side)")
+    ms = {name: median(values) * 1000 for name, values in result["seconds"].items()}
+    slowest = {name: max(values) * 1000 for name, values in result["seconds"].items()}
+    dead_first = ms["cluster_dead_first"] / ms["cluster"]
+    return [
+        Row(
+            "fresh idempotent 1st ack: cluster / single broker",
+            ms["cluster"] / ms["single"],
+            "x",
+            "",
+            None,
+            f"cluster {ms['cluster']:.1f} ms, single broker {ms['single']:.1f} ms (median of {args.cluster_reps}); "
+            f"slowest {slowest['cluster']:.0f} ms and {slowest['single']:.0f} ms",
+        ),
+        Row(
+            "... cluster, dead server first / all live",
+            dead_first,
+            "x",
+            "<= 2.0x",
+            dead_first <= 2.0,
+            f"dead first {ms['cluster_dead_first']:.1f} ms; slowest {slowest['cluster_dead_first']:.0f} ms",
+        ),
+    ]
+
+
 def bench_batch(args: argparse.Namespace, broker: KafkaBroker, env: dict[str, str]) -> list[Row]:
     rows = []
     for n, reps in [(args.batch_messages, args.batch_reps), (args.big_batch_messages, args.big_batch_reps)]:
@@ -316,14 +367,18 @@ def bench_memory(args: argparse.Namespace, broker: KafkaBroker, env: dict[str, s
 
 
 def bench_exactly_once(args: argparse.Namespace, broker: KafkaBroker, env: dict[str, str]) -> list[Row]:
-    """exactly_once=True against the default path, side by side: one message's added latency, a batch's rate."""
-    one = run_case(
-        sys.executable,
-        "exactly_once",
-        {"topic": new_topic(broker, "eos-one"), "reps": args.one_reps, "warmup": args.warmup},
-        env,
-    )["seconds"]
-    default, eos, eos_try_2 = (median(one[name]) * 1000 for name in ("default", "exactly_once", "exactly_once_try_2"))
+    """exactly_once=True against the default path, side by side: one message's added latency, a batch's rate.
+
+    The 1-message series runs twice: as the broker's first transactions, and after --eos-broker-warmup more (the
+    target's; see case_exactly_once). The batch runs in between, on the broker as the first series left it.
+    """
+
+    def one_message(name: str, broker_warmup: int) -> dict[str, float]:
+        params = {"reps": args.one_reps, "warmup": args.warmup, "broker_warmup": broker_warmup}
+        one = run_case(sys.executable, "exactly_once", {"topic": new_topic(broker, name), **params}, env)["seconds"]
+        return {key: median(samples) * 1000 for key, samples in one.items()}
+
+    first = one_message("eos-first", 0)
     n = args.batch_messages
     batch = run_case(
         sys.executable,
@@ -333,14 +388,17 @@ def bench_exactly_once(args: argparse.Namespace, broker: KafkaBroker, env: dict[
     )["seconds"]
     rate = {name: n / median(batch[name]) for name in ("default", "exactly_once")}
     ratio = rate["exactly_once"] / rate["default"]
-    return [
+    warm = one_message("eos-one", args.eos_broker_warmup) if args.eos_broker_warmup else first
+    default, eos, eos_try_2 = (warm[name] for name in ("default", "exactly_once", "exactly_once_try_2"))
+    after = f", after {args.eos_broker_warmup} uncounted exactly_once tasks" if args.eos_broker_warmup else ""
+    rows = [
         Row(
             "1 message: exactly_once added latency",
             eos - default,
             "ms",
             "<= 15 ms",
             eos - default <= 15,
-            f"default {default:.1f} ms, exactly_once {eos:.1f} ms (median of {args.one_reps})",
+            f"default {default:.1f} ms, exactly_once {eos:.1f} ms (median of {args.one_reps}{after})",
         ),
         Row(
             "... a retry's try (reads the marker) added",
@@ -350,6 +408,21 @@ def bench_exactly_once(args: argparse.Namespace, broker: KafkaBroker, env: dict[
             None,
             f"exactly_once, try 2 of a new task instance {eos_try_2:.1f} ms",
         ),
+    ]
+    if args.eos_broker_warmup:
+        rows.append(
+            Row(
+                "... the same two, as the broker's first transactions",
+                first["exactly_once"] - first["default"],
+                "ms",
+                "",
+                None,
+                f"default {first['default']:.1f} ms, exactly_once {first['exactly_once']:.1f} ms, try 2 "
+                f"{first['exactly_once_try_2']:.1f} ms (a fresh broker runs transactions slower)",
+            )
+        )
+    return [
+        *rows,
         Row(
             f"{n:,} x 100 B: exactly_once / default",
             ratio,
@@ -383,6 +456,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--only", default=",".join(BENCHMARKS), help="comma-separated: %(default)s")
     parser.add_argument("--one-reps", type=int, default=20, help="1-message runs of each side (default %(default)s)")
     parser.add_argument("--startup-reps", type=int, default=9, help="fresh producers of each (default %(default)s)")
+    parser.add_argument("--cluster-reps", type=int, default=30, help="fresh producers on each (default %(default)s)")
     parser.add_argument("--batch-messages", type=int, default=100_000, help="default %(default)s")
     parser.add_argument("--batch-reps", type=int, default=15, help="default %(default)s")
     parser.add_argument("--big-batch-messages", type=int, default=1_000_000, help="0: none (default %(default)s)")
@@ -395,6 +469,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--import-reps", type=int, default=15, help="default %(default)s")
     parser.add_argument("--memory-messages", type=int, default=1_000_000, help="default %(default)s")
     parser.add_argument("--eos-batch-reps", type=int, default=5, help="exactly_once batches (default %(default)s)")
+    parser.add_argument(
+        "--eos-broker-warmup",
+        type=int,
+        default=300,
+        help="exactly_once: uncounted transactions before the 1-message series is timed again (default "
+        "%(default)s; 0: one series only)",
+    )
     parser.add_argument("--warmup", type=int, default=1, help="uncounted rounds before each timed series")
     parser.add_argument("--no-official", action="store_true", help="skip the official provider (and its venv)")
     parser.add_argument("--setup-only", action="store_true", help="only create or update the bench venv")
@@ -421,6 +502,7 @@ def main(argv: list[str] | None = None) -> int:
         benchmarks: dict[str, Callable[[], list[Row]]] = {
             "one": lambda: bench_one(args, broker, env),
             "startup": lambda: bench_startup(args, broker, env),
+            "cluster": lambda: bench_cluster(args, broker, env),
             "batch": lambda: bench_batch(args, broker, env),
             "avro": lambda: bench_avro(args, broker, env),
             "official": lambda: bench_official(args, broker, env, python) if python else [],

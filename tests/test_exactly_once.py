@@ -132,6 +132,8 @@ def test_the_marker_consumer_gets_the_connection_and_security_settings_only():
         "enable.auto.commit": "false",
         "enable.auto.offset.store": "false",
     }
+    # Try 1 reads no marker: its consumer only names the group, and connects to nothing.
+    assert marker_consumer_config(config, "g", reads=False) == {"group.id": "g"}
 
 
 @pytest.mark.parametrize(

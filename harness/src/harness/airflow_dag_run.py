@@ -82,9 +82,10 @@ from airflow.utils.session import create_session
 with create_session() as session:
     run = session.query(DagRun).filter_by(dag_id=dag_id).order_by(DagRun.id.desc()).first()
     rows = session.query(XComModel).filter_by(dag_id=dag_id, run_id=run.run_id).all()
-    xcoms = [[row.task_id, row.key, XComModel.deserialize_value(row)] for row in rows]
-    tasks = session.query(TaskInstance.task_id, TaskInstance.state).filter_by(dag_id=dag_id, run_id=run.run_id)
-    outcome = {"run_id": run.run_id, "state": run.state, "xcoms": xcoms, "task_states": dict(tasks.all())}
+    xcoms = [[row.task_id, row.map_index, row.key, XComModel.deserialize_value(row)] for row in rows]
+    columns = TaskInstance.task_id, TaskInstance.map_index, TaskInstance.state
+    tasks = session.query(*columns).filter_by(dag_id=dag_id, run_id=run.run_id).all()
+    outcome = {"run_id": run.run_id, "state": run.state, "xcoms": xcoms, "tasks": [list(ti) for ti in tasks]}
     print(mark + json.dumps(outcome), file=sys.__stdout__, flush=True)
 """
 # Marks the outcome's line: listeners (OpenLineage's, at exit) may print after it.
@@ -99,6 +100,10 @@ class DagRunResult:
     xcoms: dict[tuple[str, str], Any] = field(default_factory=dict)
     #: Each task's final state ('success', 'failed', ...), by task_id.
     task_states: dict[str, str] = field(default_factory=dict)
+    #: Each mapped task instance's final state, by (task_id, map_index).
+    mapped_states: dict[tuple[str, int], str] = field(default_factory=dict)
+    #: Each mapped task instance's XComs, by (task_id, map_index, key).
+    mapped_xcoms: dict[tuple[str, int, str], Any] = field(default_factory=dict)
 
 
 class AirflowHome:
@@ -129,12 +134,15 @@ class AirflowHome:
             output = "\n".join(lines[-60:]) + completed.stderr[-5000:]
             raise RuntimeError(f"`airflow dags test {dag_id}` ended without a DAG run:\n{output}")
         outcome = json.loads(marked[-1].removeprefix(_OUTCOME_MARK))
+        xcoms = outcome["xcoms"]
         result = DagRunResult(
             run_id=outcome["run_id"],
             state=outcome["state"],
             output="\n".join(line for line in lines if not line.startswith(_OUTCOME_MARK)) + completed.stderr,
-            xcoms={(task_id, key): value for task_id, key, value in outcome["xcoms"]},
-            task_states=outcome["task_states"],
+            xcoms={(task_id, key): value for task_id, index, key, value in xcoms if index < 0},
+            task_states={task_id: state for task_id, index, state in outcome["tasks"] if index < 0},
+            mapped_states={(task_id, index): state for task_id, index, state in outcome["tasks"] if index >= 0},
+            mapped_xcoms={(task_id, index, key): value for task_id, index, key, value in xcoms if index >= 0},
         )
         self._finished_runs[(dag_id, result.run_id)] = result
         return result
