@@ -155,14 +155,14 @@ def oauth_failure(config: Mapping[str, str], reason: str) -> str:
             )
         if error.group(1) in _OAUTH_CREDENTIAL_ERRORS:
             fix = (
-                f"it does not accept client {client!r} with the client secret given: check "
+                f"It does not accept client {client!r} with the client secret given: check "
                 "'sasl.oauthbearer.client.id' and 'sasl.oauthbearer.client.secret' (the Java JAAS line's clientId "
                 "and clientSecret)."
             )
         elif error.group(1) == "invalid_scope":
-            fix = "it does not grant the scope asked for: check 'sasl.oauthbearer.scope' (the JAAS line's scope)."
+            fix = "It does not grant the scope asked for: check 'sasl.oauthbearer.scope' (the JAAS line's scope)."
         else:
-            fix = "check the OAuth client's settings with the identity provider."
+            fix = "Check the OAuth client's settings with the identity provider."
         return f"The token endpoint {endpoint} refused to issue an OAuth token ({error.group(1)}): {answer}. {fix}"
     return (
         f"The broker at {config.get('bootstrap.servers')} rejected the OAuth token that {endpoint} issued to client "
