@@ -61,6 +61,8 @@ class ClientWatch:
         self.last_failure: str | None = None
         #: Whether librdkafka has reported every broker down.
         self.all_brokers_down = False
+        #: Set by the client's owner once a broker has answered: its credentials were accepted then.
+        self.answered = False
 
     def error(self, error: KafkaError) -> None:
         """The client's ``error_cb``."""
@@ -69,7 +71,11 @@ class ClientWatch:
             self.all_brokers_down = True
         else:
             self.last_failure = self._scrub(error.str())
-        self._note(unrecoverable_client_error(error, self._config, certificate_withheld=self._certificate_withheld))
+        self._note(
+            unrecoverable_client_error(
+                error, self._config, certificate_withheld=self._certificate_withheld, authenticated=self.answered
+            )
+        )
 
     def log(self, level: int, fmt: str, *args: Any) -> None:
         """The client's ``logger``: confluent-kafka calls ``log(level, "%s [%s] %s", facility, client, message)``."""

@@ -96,6 +96,7 @@ def build_producer_config(
                 config.pop(name, None)
     config.update(overrides)
     apply_idempotence_rule(config, explicit=overrides.get("enable.idempotence"))
+    _apply_oidc_method(config)
     if not config.get("bootstrap.servers"):
         raise ProducerConfigError(
             f"Connection {connection.conn_id!r} names no bootstrap server: set its host field to "
@@ -244,6 +245,13 @@ def idempotence_conflicts(config: Mapping[str, str]) -> list[str]:
             f"{MAX_IN_FLIGHT_WITH_IDEMPOTENCE})"
         )
     return conflicts
+
+
+def _apply_oidc_method(config: dict[str, str]) -> None:
+    """A token endpoint means librdkafka's OIDC login: with its default 'sasl.oauthbearer.method' librdkafka ignores
+    the endpoint and expects the application to supply tokens (it reports nothing when the producer is created)."""
+    if config.get("sasl.oauthbearer.token.endpoint.url") and "sasl.oauthbearer.method" not in config:
+        config["sasl.oauthbearer.method"] = "oidc"
 
 
 def apply_idempotence_rule(config: dict[str, str], explicit: str | None) -> None:

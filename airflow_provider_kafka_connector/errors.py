@@ -27,6 +27,7 @@ __all__ = [
     "client_certificate_refused",
     "explain_config_error",
     "explain_delivery_error",
+    "oauth_failure",
     "protocol_mismatch",
     "replica_shortfall",
     "unrecoverable_client_error",
@@ -132,15 +133,63 @@ def client_certificate_refused(config: Mapping[str, str], reason: str, *, withhe
     )
 
 
+# librdkafka's OIDC login reports a failed token request with this prefix, then the HTTP client's error or the token
+# endpoint's answer (an OAuth error response, RFC 6749 section 5.2: {"error": "invalid_client", ...}).
+_TOKEN_REQUEST_FAILED = "Failed to acquire SASL OAUTHBEARER token: "
+_OAUTH_ERROR = re.compile(r'"error"\s*:\s*"(\w+)"')
+_OAUTH_CREDENTIAL_ERRORS = ("invalid_client", "unauthorized_client", "access_denied")
+
+
+def oauth_failure(config: Mapping[str, str], reason: str) -> str:
+    """Why an OAUTHBEARER login failed: the token endpoint gave no token, or the broker refused the token."""
+    endpoint = config.get("sasl.oauthbearer.token.endpoint.url")
+    client = config.get("sasl.oauthbearer.client.credentials.client.id") or config.get("sasl.oauthbearer.client.id")
+    if _TOKEN_REQUEST_FAILED in reason:
+        answer = reason.split(_TOKEN_REQUEST_FAILED, 1)[1]
+        error = _OAUTH_ERROR.search(answer)
+        if error is None:
+            return (
+                f"No OAuth token from the token endpoint {endpoint}: {answer}. Check "
+                "'sasl.oauthbearer.token.endpoint.url' and that this worker can reach it (for an https endpoint signed "
+                "by a private CA, give that CA as 'https.ca.location')."
+            )
+        if error.group(1) in _OAUTH_CREDENTIAL_ERRORS:
+            fix = (
+                f"It does not accept client {client!r} with the client secret given: check "
+                "'sasl.oauthbearer.client.id' and 'sasl.oauthbearer.client.secret' (the Java JAAS line's clientId "
+                "and clientSecret)."
+            )
+        elif error.group(1) == "invalid_scope":
+            fix = "It does not grant the scope asked for: check 'sasl.oauthbearer.scope' (the JAAS line's scope)."
+        else:
+            fix = "Check the OAuth client's settings with the identity provider."
+        return f"The token endpoint {endpoint} refused to issue an OAuth token ({error.group(1)}): {answer}. {fix}"
+    return (
+        f"The broker at {config.get('bootstrap.servers')} rejected the OAuth token that {endpoint} issued to client "
+        f"{client!r}: {reason}. The broker checks the token's signature against its identity provider's keys "
+        "(sasl.oauthbearer.jwks.endpoint.url), its audience (sasl.oauthbearer.expected.audience), issuer "
+        "(sasl.oauthbearer.expected.issuer) and expiry; Kafka tells the client only 'invalid_token', its log names "
+        "the claim it refused. Check that the token endpoint and 'sasl.oauthbearer.scope' are the ones this cluster "
+        "expects."
+    )
+
+
 def unrecoverable_client_error(
-    error: KafkaError, config: Mapping[str, str], *, certificate_withheld: bool = False
+    error: KafkaError, config: Mapping[str, str], *, certificate_withheld: bool = False, authenticated: bool = False
 ) -> str | None:
-    """The explanation of a client error that retrying cannot mend, or None for one that may pass."""
+    """The explanation of a client error that retrying cannot mend, or None for one that may pass.
+
+    ``authenticated``: a broker has answered this client, so its credentials were accepted once. An OAuth token
+    can then expire or be refused while librdkafka re-authenticates (a broker with connections.max.reauth.ms ends a
+    session when its token expires); librdkafka fetches a new token and reconnects, so that is no cause to give up.
+    """
     code, reason = error.code(), error.str()
     servers = config.get("bootstrap.servers")
     refused = client_certificate_refused(config, reason, withheld=certificate_withheld)
     if refused:
         return refused
+    if code == KafkaError._AUTHENTICATION and config.get("sasl.mechanism", "").upper() == "OAUTHBEARER":
+        return None if authenticated else oauth_failure(config, reason)
     if code == KafkaError._AUTHENTICATION:
         return (
             f"Authentication failed for user {config.get('sasl.username')!r} with mechanism "

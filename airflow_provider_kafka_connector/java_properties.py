@@ -392,11 +392,13 @@ def _jaas_entry(tokens: list[tuple[str, str]], position: int) -> tuple[JaasEntry
     return JaasEntry(login_module, flag.lower(), options), position + 1
 
 
-_OAUTH_INSTEAD_OF_JAAS = (
-    "uses OAuthBearerLoginModule, which librdkafka does not take as a JAAS line. Remove 'sasl.jaas.config' and "
-    "set 'sasl.mechanism': 'OAUTHBEARER', 'sasl.oauthbearer.method': 'oidc', 'sasl.oauthbearer.token.endpoint.url', "
-    "'sasl.oauthbearer.client.id' (the JAAS clientId), 'sasl.oauthbearer.client.secret' (clientSecret) and, if "
-    "needed, 'sasl.oauthbearer.scope' (scope)"
+_UNSECURED_OAUTH_JAAS = (
+    "uses OAuthBearerLoginModule without a token endpoint: the Java client then makes its own unsigned "
+    "(unsecured) tokens, which only a test broker accepts. For an identity provider's tokens, add "
+    "'sasl.login.callback.handler.class': 'org.apache.kafka.common.security.oauthbearer."
+    "OAuthBearerLoginCallbackHandler', 'sasl.oauthbearer.token.endpoint.url' and the options clientId, clientSecret "
+    "and (if needed) scope to the JAAS line; or set librdkafka's 'sasl.oauthbearer.method': 'oidc', "
+    "'sasl.oauthbearer.token.endpoint.url', 'sasl.oauthbearer.client.id' and 'sasl.oauthbearer.client.secret'"
 )
 _KERBEROS_INSTEAD_OF_JAAS = (
     "uses Krb5LoginModule, which librdkafka does not take as a JAAS line: it runs kinit itself. Remove "
@@ -423,7 +425,7 @@ def _jaas_credentials(name: str, value: Any, layer: Mapping[str, Any]) -> list[S
     if module in _CREDENTIAL_LOGIN_MODULES:
         return _credentials(name, module, entry.options)
     if module == "OAuthBearerLoginModule":
-        raise ProducerConfigError(f"Additional property {name!r} {_OAUTH_INSTEAD_OF_JAAS}.")
+        return _oauth_client_credentials(name, entry.options, layer)
     if module == "Krb5LoginModule":
         raise ProducerConfigError(f"Additional property {name!r} {_KERBEROS_INSTEAD_OF_JAAS}.")
     shown = repr(module) if re.fullmatch(r"[A-Za-z_$][\w$]*LoginModule", module) else "its login module"
@@ -451,6 +453,48 @@ def _credentials(name: str, module: str, options: Mapping[str, str]) -> list[Set
             ignored,
         )
     return [("sasl.username", options["username"]), ("sasl.password", options["password"])]
+
+
+# The OAuthBearerLoginModule options of the client-credentials login, and librdkafka's property for each.
+_OAUTH_JAAS_OPTIONS = {
+    "clientId": "sasl.oauthbearer.client.credentials.client.id",
+    "clientSecret": "sasl.oauthbearer.client.credentials.client.secret",
+    "scope": "sasl.oauthbearer.scope",
+}
+_OAUTH_EXTENSION_PREFIX = "extension_"
+
+
+def _oauth_client_credentials(name: str, options: Mapping[str, str], layer: Mapping[str, Any]) -> list[Setting]:
+    """An OAuthBearerLoginModule line (KIP-768's client-credentials login) as librdkafka's OIDC login.
+
+    The token endpoint, and since Kafka 4.1 the client's id and secret, are properties of their own, which may come
+    in another layer (the connection's extra beside a task's line); librdkafka says which one is missing. A line
+    with neither client credentials nor the OAuth login callback handler or a token endpoint beside it is the Java
+    client's unsecured-token login, which no real broker accepts."""
+    handler = _sibling(layer, "sasl.login.callback.handler.class")
+    oauth_handler = handler is not None and _class_name(name, handler) in _OAUTH_LOGIN_HANDLERS
+    credentials = "clientId" in options or "clientSecret" in options
+    endpoint = _sibling(layer, "sasl.oauthbearer.token.endpoint.url")
+    if any(option.startswith("unsecuredLogin") for option in options) or not (oauth_handler or credentials or endpoint):
+        raise ProducerConfigError(f"Additional property {name!r} {_UNSECURED_OAUTH_JAAS}.")
+    settings = [
+        (_OAUTH_JAAS_OPTIONS[option], value) for option, value in options.items() if option in _OAUTH_JAAS_OPTIONS
+    ]
+    extensions = [
+        f"{key[len(_OAUTH_EXTENSION_PREFIX) :]}={value}"
+        for key, value in options.items()
+        if key.startswith(_OAUTH_EXTENSION_PREFIX)
+    ]
+    if extensions:
+        settings.append(("sasl.oauthbearer.extensions", ",".join(extensions)))
+    if handler is None and _sibling(layer, "sasl.oauthbearer.method") is None:
+        settings.append(("sasl.oauthbearer.method", "oidc"))
+    ignored = sum(
+        1 for key in options if key not in _OAUTH_JAAS_OPTIONS and not key.startswith(_OAUTH_EXTENSION_PREFIX)
+    )
+    if ignored:
+        log.warning("Additional property %r: %d OAuthBearerLoginModule option(s) ignored.", name, ignored)
+    return settings
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -354,7 +354,7 @@ class KafkaProducer:
             except KafkaException:  # no broker answered within the interval (not connected yet, or down)
                 self._serve(max(0.0, asked + _POLL_INTERVAL_SECONDS - time.monotonic()))
                 continue
-            self._reached = True
+            self._reached = self._watch.answered = True
             self._serve(0)
             if tally.reported:  # the delivery report came first: it tells the rest
                 return

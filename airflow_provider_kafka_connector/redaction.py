@@ -28,12 +28,16 @@ SECRET_PROPERTY_NAMES = frozenset(
     }
 )
 _SECRET_FRAGMENTS = ("password", "secret", "jaas", "private", ".key.pem", "token")
+# Names with such a fragment that hold no secret: the OAuth token endpoint's address is named in error messages.
+_NOT_SECRET_PROPERTY_NAMES = frozenset({"sasl.oauthbearer.token.endpoint.url"})
 # Credentials in a URL (https://user:password@host), as basic.auth.credentials.source=URL takes them.
 _URL_USER_INFO = re.compile(r"(?<=://)[^/@\s,]+(?=@)")
 
 
 def is_secret_property(name: str) -> bool:
     lowered = name.lower()
+    if lowered in _NOT_SECRET_PROPERTY_NAMES:
+        return False
     return lowered in SECRET_PROPERTY_NAMES or any(fragment in lowered for fragment in _SECRET_FRAGMENTS)
 
 

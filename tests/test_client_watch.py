@@ -1,7 +1,8 @@
 """The one watch of librdkafka, replayed on what a real broker made librdkafka report (no broker needed).
 
 tests/data/librdkafka/recorded.json holds, per scenario, the producer configuration and every error callback,
-log line and delivery report librdkafka gave; tests/data/librdkafka/record.py records them again.
+log line and delivery report librdkafka gave; tests/data/librdkafka/record.py records them again (with --oauth the
+OAuth scenarios, in recorded-oauth.json).
 """
 
 from __future__ import annotations
@@ -17,12 +18,14 @@ from confluent_kafka import KafkaError
 from airflow_provider_kafka_connector.client_watch import ClientWatch, cause_of
 from airflow_provider_kafka_connector.redaction import secret_values
 
-RECORDED = json.loads((Path(__file__).parent / "data" / "librdkafka" / "recorded.json").read_text(encoding="utf-8"))
+DATA = Path(__file__).parent / "data" / "librdkafka"
+RECORDED = json.loads((DATA / "recorded.json").read_text(encoding="utf-8"))
+RECORDED_OAUTH = json.loads((DATA / "recorded-oauth.json").read_text(encoding="utf-8"))
 WRONG_PASSWORD = "Wrong-Pass-4711"
 
 
 def recorded(name: str) -> dict[str, Any]:
-    return RECORDED["runs"][name]
+    return RECORDED["runs"].get(name) or RECORDED_OAUTH["runs"][name]
 
 
 def kafka_error(event: dict[str, Any]) -> KafkaError:
@@ -293,3 +296,67 @@ def test_secrets_never_reach_the_cause_the_failure_or_the_log(caplog):
     for text in (watch.cause, watch.last_failure, caplog.text):
         assert secret not in text and "plain-user" not in text
         assert "***" in text
+
+
+# --- OAuth (OAUTHBEARER with librdkafka's OIDC login) -------------------------------------------------------------
+
+
+def token_endpoint(name: str) -> str:
+    return recorded(name)["config"]["sasl.oauthbearer.token.endpoint.url"]
+
+
+@pytest.mark.parametrize("name", ["oauth_wrong_audience", "oauth_wrong_issuer"])
+def test_a_token_the_broker_rejects_is_explained_at_the_first_error(name):
+    watch, at = replay(name)
+    assert at is not None and recorded(name)["events"][at]["code"] == "_AUTHENTICATION"
+    assert watch.cause is not None
+    assert watch.cause.startswith(
+        f"The broker at {servers(name)} rejected the OAuth token that {token_endpoint(name)} issued to client "
+        f"'airflow-kafka-client': sasl_ssl://{servers(name)}/bootstrap: SASL authentication error: "
+        '{"status":"invalid_token"}'
+    )
+    assert "expected.audience" in watch.cause and "expected.issuer" in watch.cause
+    assert "username" not in watch.cause
+
+
+def test_an_unreachable_token_endpoint_is_named_at_once():
+    name = "oauth_token_endpoint_unreachable"
+    watch, at = replay(name)
+    assert at is not None and recorded(name)["events"][at]["t"] < 0.5
+    assert watch.cause == (
+        f"No OAuth token from the token endpoint {token_endpoint(name)}: Failed to connect to "
+        f"{token_endpoint(name).split('/')[2]} after 0 ms: Could not connect to server. Check "
+        "'sasl.oauthbearer.token.endpoint.url' and that this worker can reach it (for an https endpoint signed by a "
+        "private CA, give that CA as 'https.ca.location')."
+    )
+
+
+def test_a_token_endpoint_that_refuses_the_client_credentials_says_so():
+    name = "oauth_token_endpoint_refuses_the_client"
+    watch, at = replay(name)
+    assert at is not None
+    assert watch.cause is not None
+    assert watch.cause.startswith(
+        f"The token endpoint {token_endpoint(name)} refused to issue an OAuth token (invalid_client): "
+        '{"error":"invalid_client","error_description":"Invalid client or Invalid client credentials"}. '
+        "It does not accept client 'airflow-kafka-client' with the client secret given"
+    )
+    assert WRONG_PASSWORD not in watch.cause
+
+
+def test_an_oauth_login_that_works_leaves_no_cause():
+    watch, _ = replay("oauth_delivered")
+    assert watch.cause is None
+
+
+def test_a_refused_token_after_a_broker_answered_is_left_to_librdkafka():
+    """Once a broker has accepted the client's token, a refusal (an expired token during re-authentication) is
+    transient: librdkafka fetches a new token and reconnects."""
+    run = recorded("oauth_wrong_audience")
+    watch = ClientWatch(run["config"], secret_values(run["config"]))
+    watch.answered = True
+    for event in run["events"]:
+        if event["kind"] == "error":
+            watch.error(kafka_error(event))
+    assert watch.cause is None
+    assert watch.last_failure is not None and "invalid_token" in watch.last_failure

@@ -426,3 +426,12 @@ def test_unusable_registry_properties_are_refused_by_name(properties, message):
     with pytest.raises(ProducerConfigError, match=message) as raised:
         build_registry_config({"schema.registry.url": "http://r:8081", **properties})
     assert "no-colon" not in str(raised.value)
+
+
+def test_a_token_endpoint_without_a_method_is_librdkafkas_oidc_login():
+    endpoint = {"sasl.mechanism": "OAUTHBEARER", "sasl.oauthbearer.token.endpoint.url": "https://idp/token"}
+    settings = ConnectionSettings("c", host="b:1")
+    assert build_producer_config(settings, endpoint)["sasl.oauthbearer.method"] == "oidc"
+    given = {**endpoint, "sasl.oauthbearer.method": "default"}
+    assert build_producer_config(settings, given)["sasl.oauthbearer.method"] == "default"
+    assert "sasl.oauthbearer.method" not in build_producer_config(settings, {"sasl.mechanism": "OAUTHBEARER"})

@@ -20,6 +20,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import pkcs12
 
 import harness.kafka_broker
+import harness.oidc_server
 from harness.airflow_dag_run import AirflowHome, migrated_database
 from harness.certificates import Certificate, ClientCertificates, make_ca
 from harness.kafka_broker import KafkaBroker, User, broker_env, existing_broker_from_env, quiet, running_broker
@@ -202,6 +203,8 @@ def test_the_harness_comes_from_its_own_distribution_and_caches_jars_in_the_repo
     assert source_checkout() == REPO
     assert harness.kafka_broker.CACHE_DIR == REPO / ".cache" / f"kafka-{harness.kafka_broker.KAFKA_VERSION}"
     assert harness.kafka_broker.POM.is_file()
+    assert harness.oidc_server.LIB_DIR == REPO / ".cache" / f"mock-oauth2-server-{harness.oidc_server.VERSION}" / "lib"
+    assert harness.oidc_server.POM.is_file()
 
 
 def test_free_ports_are_distinct_and_closed() -> None:

@@ -52,6 +52,24 @@ def test_extras_that_are_not_an_object_name_the_connection(kafka_connection):
         KafkaProducerHook(conn_id).producer_config()
 
 
+def test_producer_config_shows_no_oauth_client_secret(kafka_connection):
+    conn_id = kafka_connection(
+        host="b:1",
+        extra={
+            "sasl.mechanism": "OAUTHBEARER",
+            "sasl.login.callback.handler.class": "org.apache.kafka.common.security.oauthbearer."
+            "OAuthBearerLoginCallbackHandler",
+            "sasl.oauthbearer.token.endpoint.url": "https://idp.example.com/token",
+            "sasl.jaas.config": "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required "
+            "clientId='airflow' clientSecret='Client-Secret-42x';",
+        },
+    )
+    config = KafkaProducerHook(conn_id).producer_config()
+    assert config["sasl.oauthbearer.client.credentials.client.secret"] == "Client-Secret-42x"
+    assert "Client-Secret-42x" not in repr(config) + str(config)
+    assert "https://idp.example.com/token" in repr(config)
+
+
 def test_repr_shows_no_configuration(kafka_connection):
     conn_id = kafka_connection(host="b:1", login="alice", password="hidden-pass")
     assert "hidden-pass" not in repr(KafkaProducerHook(conn_id))

@@ -3,7 +3,7 @@ import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from confluent_kafka import Producer
+from confluent_kafka import KafkaException, Producer
 
 from airflow_provider_kafka_connector.config import (
     MISCELLANEOUS_DEFAULTS,
@@ -24,6 +24,7 @@ from airflow_provider_kafka_connector.java_properties import (
     translate_properties,
     unknown_property_message,
 )
+from airflow_provider_kafka_connector.redaction import redacted, secret_values
 
 PLAIN = "org.apache.kafka.common.security.plain.PlainLoginModule"
 SCRAM = "org.apache.kafka.common.security.scram.ScramLoginModule"
@@ -588,7 +589,8 @@ SECRET = "Zq9#Xv7;Wk=é€"
         (f"{PLAIN} required username='alice';", "no password option"),
         (f"{PLAIN} required password='{SECRET}';", "no username option"),
         (f"{SCRAM} required username='alice' password='{SECRET}' tokenauth=true;", "delegation token"),
-        (f"{OAUTH}.OAuthBearerLoginModule required clientId='me' clientSecret='{SECRET}';", "sasl.oauthbearer.method"),
+        (f"{OAUTH}.OAuthBearerLoginModule required note='{SECRET}';", "unsigned (unsecured)"),
+        (f"{OAUTH}.OAuthBearerLoginModule required unsecuredLoginStringClaim_sub='{SECRET}';", "only a test broker"),
         ("com.sun.security.auth.module.Krb5LoginModule required keyTab='/k' principal='me';", "sasl.kerberos.keytab"),
         (f"com.example.CustomLoginModule required password='{SECRET}';", "'CustomLoginModule'"),
         ("", "names no login module"),
@@ -603,6 +605,98 @@ def test_jaas_errors_explain_and_never_show_the_password(line, message, caplog):
     assert "Zq9" not in text and "Xv7" not in text
     assert error.value.__cause__ is None
     assert error.value.__context__ is None or error.value.__suppress_context__
+
+
+# The client-credentials login as hosted Kafka services document it for the Java client (KIP-768).
+OAUTH_HANDLER = f"{OAUTH}.OAuthBearerLoginCallbackHandler"
+OAUTH_LINE = f"{OAUTH}.OAuthBearerLoginModule required clientId='airflow' clientSecret='{SECRET}' scope='kafka';"
+OAUTH_LIBRDKAFKA = {
+    "sasl.oauthbearer.method": "oidc",
+    "sasl.oauthbearer.client.credentials.client.id": "airflow",
+    "sasl.oauthbearer.client.credentials.client.secret": SECRET,
+    "sasl.oauthbearer.scope": "kafka",
+}
+
+
+@pytest.mark.parametrize("handler", [OAUTH_HANDLER, f"{OAUTH}.secured.OAuthBearerLoginCallbackHandler", None])
+def test_an_oauth_jaas_line_becomes_librdkafkas_oidc_login(handler):
+    layer = {
+        "sasl.mechanism": "OAUTHBEARER",
+        "sasl.oauthbearer.token.endpoint.url": "https://idp.example.com/oauth2/token",
+        "sasl.jaas.config": OAUTH_LINE,
+    }
+    if handler:
+        layer["sasl.login.callback.handler.class"] = handler
+    assert translate_properties(layer) == {
+        "sasl.mechanism": "OAUTHBEARER",
+        "sasl.oauthbearer.token.endpoint.url": "https://idp.example.com/oauth2/token",
+        **OAUTH_LIBRDKAFKA,
+    }
+
+
+def test_an_oauth_jaas_line_gives_its_extensions_and_takes_the_client_id_from_its_own_property():
+    line = f"{OAUTH}.OAuthBearerLoginModule required clientSecret='{SECRET}' extension_logicalCluster='lkc-1';"
+    layer = {
+        "sasl.login.callback.handler.class": OAUTH_HANDLER,
+        "sasl.oauthbearer.token.endpoint.url": "https://idp/token",
+        "sasl.oauthbearer.client.id": "airflow",
+        "sasl.jaas.config": line,
+    }
+    config = translate_properties(layer)
+    assert config["sasl.oauthbearer.client.credentials.client.id"] == "airflow"
+    assert config["sasl.oauthbearer.client.credentials.client.secret"] == SECRET
+    assert config["sasl.oauthbearer.extensions"] == "logicalCluster=lkc-1"
+
+
+def test_an_oauth_jaas_line_and_librdkafkas_method_together_set_the_method_once():
+    layer = {
+        "sasl.oauthbearer.method": "oidc",
+        "sasl.oauthbearer.token.endpoint.url": "u",
+        "sasl.jaas.config": OAUTH_LINE,
+    }
+    assert translate_properties(layer)["sasl.oauthbearer.method"] == "oidc"
+
+
+def test_an_oauth_jaas_line_and_a_client_secret_property_are_one_secret_set_twice():
+    layer = {
+        "sasl.oauthbearer.token.endpoint.url": "u",
+        "sasl.oauthbearer.client.secret": SECRET,
+        "sasl.jaas.config": OAUTH_LINE,
+    }
+    with pytest.raises(ProducerConfigError, match="set 'sasl.oauthbearer.client.credentials.client.secret' twice") as e:
+        translate_properties(layer)
+    assert "Zq9" not in str(e.value)
+
+
+def test_an_oauth_jaas_line_in_a_task_takes_the_endpoint_from_the_connection_and_warns_of_unknown_options(caplog):
+    connection = {"sasl.login.callback.handler.class": OAUTH_HANDLER, "sasl.oauthbearer.token.endpoint.url": "u"}
+    line = f"{OAUTH}.OAuthBearerLoginModule required clientId='airflow' clientSecret='{SECRET}' note='{SECRET}';"
+    with caplog.at_level(logging.DEBUG):
+        task = translate_properties({"sasl.jaas.config": line})
+    assert task == {
+        "sasl.oauthbearer.client.credentials.client.id": "airflow",
+        "sasl.oauthbearer.client.credentials.client.secret": SECRET,
+        "sasl.oauthbearer.method": "oidc",
+    }
+    assert translate_properties(connection)["sasl.oauthbearer.method"] == "oidc"
+    assert "1 OAuthBearerLoginModule option(s) ignored" in caplog.text and "Zq9" not in caplog.text
+
+
+def test_librdkafka_names_what_an_oauth_jaas_line_without_a_client_secret_lacks():
+    layer = {
+        "sasl.mechanism": "OAUTHBEARER",
+        "sasl.oauthbearer.token.endpoint.url": "http://idp/token",
+        "sasl.jaas.config": f"{OAUTH}.OAuthBearerLoginModule required clientId='airflow';",
+    }
+    with pytest.raises(KafkaException, match="`sasl.oauthbearer.client.secret` is mandatory"):
+        Producer({"security.protocol": "SASL_SSL", **translate_properties(layer)})
+
+
+def test_the_translated_client_secret_is_a_secret():
+    layer = {"sasl.oauthbearer.token.endpoint.url": "u", "sasl.jaas.config": OAUTH_LINE}
+    config = translate_properties(layer)
+    assert SECRET in secret_values(config)
+    assert SECRET not in str(redacted(config))
 
 
 def test_jaas_options_other_than_the_credentials_are_ignored_with_a_warning_that_shows_none_of_them(caplog):

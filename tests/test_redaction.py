@@ -40,3 +40,17 @@ def test_registry_user_info_and_url_credentials_are_secrets():
     shown = repr(redacted(config))
     assert not any(secret in shown for secret in ("Pw-1", "Pw-2", "Pw-3"))
     assert "https://***@r:8081,https://r2" in shown
+
+
+def test_oauth_client_secrets_are_secrets_and_the_token_endpoint_is_not():
+    config = {
+        "sasl.oauthbearer.client.id": "airflow",
+        "sasl.oauthbearer.client.secret": "Cs-1",
+        "sasl.oauthbearer.client.credentials.client.secret": "Cs-2",
+        "sasl.oauthbearer.token.endpoint.url": "https://idp.example.com/oauth2/token",
+    }
+    assert set(secret_values(config)) == {"Cs-1", "Cs-2"}
+    assert redacted(config)["sasl.oauthbearer.token.endpoint.url"] == "https://idp.example.com/oauth2/token"
+    assert redacted({"sasl.oauthbearer.token.endpoint.url": "https://u:Pw-4@idp/token"}) == {
+        "sasl.oauthbearer.token.endpoint.url": f"https://{REDACTED}@idp/token"
+    }

@@ -12,6 +12,11 @@ JAAS = (
     "username='plain-user' password='{{ var.value.kafka_jaas_value }}';"
 )
 
+OAUTH_JAAS = (
+    "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required "
+    "clientId='airflow' clientSecret='{{ var.value.kafka_oauth_jaas_secret }}' scope='kafka';"
+)
+
 with DAG(dag_id="secret_cases", schedule=None, start_date=pendulum.datetime(2026, 1, 1, tz="UTC")):
     KafkaProducerOperator(
         task_id="connection_password",
@@ -27,5 +32,15 @@ with DAG(dag_id="secret_cases", schedule=None, start_date=pendulum.datetime(2026
         key="k",
         value="v",
         additional_properties={"sasl.mechanism": "PLAIN", "sasl.jaas.config": JAAS},
+    )
+    # An OAuth client secret in a task's Java JAAS line (tests/test_oauth.py: in connections); the token endpoint
+    # cannot be reached.
+    KafkaProducerOperator(
+        task_id="oauth_jaas_in_task_properties",
+        kafka_conn_id="kafka_oauth_endpoint_only",
+        topic="{{ params.topic }}",
+        key="k",
+        value="v",
+        additional_properties={"sasl.jaas.config": OAUTH_JAAS},
     )
     KafkaProducerOperator(task_id="unserializable_value", topic="{{ params.topic }}", value={"when": {1, 2}})

@@ -34,10 +34,12 @@ _READ_RENDERED_FIELDS = """
 import json, sys
 from airflow.models.renderedtifields import RenderedTaskInstanceFields as RTIF
 from airflow.utils.session import create_session
-dag_id, run_id, task_id = sys.argv[1:]
+dag_id, run_id, *task_ids = sys.argv[1:]
 with create_session() as session:
-    row = session.query(RTIF).filter_by(dag_id=dag_id, run_id=run_id, task_id=task_id).one()
-    print(json.dumps(row.rendered_fields))
+    rows = session.query(RTIF).filter(RTIF.dag_id == dag_id, RTIF.run_id == run_id, RTIF.task_id.in_(task_ids)).all()
+    if sorted(row.task_id for row in rows) != sorted(task_ids):
+        raise SystemExit(f"expected one row of rendered fields for each of {task_ids}, found {len(rows)}")
+    print(json.dumps({row.task_id: row.rendered_fields for row in rows}))
 """
 
 _READ_ASSET_EVENTS = """
@@ -154,7 +156,11 @@ class AirflowHome:
 
     def rendered_fields(self, dag_id: str, run_id: str, task_id: str) -> dict[str, Any]:
         """The rendered template fields that Airflow stored for the task (what its UI shows)."""
-        fields: dict[str, Any] = json.loads(self.query(_READ_RENDERED_FIELDS, dag_id, run_id, task_id))
+        return self.tasks_rendered_fields(dag_id, run_id, task_id)[task_id]
+
+    def tasks_rendered_fields(self, dag_id: str, run_id: str, *task_ids: str) -> dict[str, dict[str, Any]]:
+        """The rendered template fields of several tasks, by task id, from one Airflow start."""
+        fields: dict[str, dict[str, Any]] = json.loads(self.query(_READ_RENDERED_FIELDS, dag_id, run_id, *task_ids))
         return fields
 
     def asset_events(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:

@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from confluent_kafka import Consumer, KafkaException, Message
 from confluent_kafka.admin import (
@@ -47,11 +47,13 @@ from harness.certificates import make_ca as make_ca  # kept importable from here
 from harness.locations import PACKAGE_DIR, cache_dir
 from harness.ports import free_ports
 
+if TYPE_CHECKING:
+    from harness.oidc_server import OidcServer
+
 KAFKA_VERSION = "4.4.0"
 POM = PACKAGE_DIR / "pom.xml"
 CACHE_DIR = cache_dir() / f"kafka-{KAFKA_VERSION}"
 LIB_DIR = CACHE_DIR / "lib"
-LIB_MARKER = CACHE_DIR / "lib.complete"
 
 HOST = "127.0.0.1"
 JVM_OPTS = ("-Xms256m", "-Xmx512m", "-XX:TieredStopAtLevel=1", "-Djava.awt.headless=true")
@@ -60,6 +62,8 @@ STOP_TIMEOUT = 10.0
 SCRAM_MECHANISMS = ("SCRAM-SHA-256", "SCRAM-SHA-512")
 SCRAM_ITERATIONS = 4096
 PLAIN_MODULE = "org.apache.kafka.common.security.plain.PlainLoginModule"
+OAUTHBEARER_MODULE = "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule"
+OAUTHBEARER_VALIDATOR = "org.apache.kafka.common.security.oauthbearer.OAuthBearerValidatorCallbackHandler"
 SCRAM_MODULE = "org.apache.kafka.common.security.scram.ScramLoginModule"
 TRICKY_PASSWORD = "p\"a\\ss w;o=rd'é€"
 
@@ -97,6 +101,8 @@ class KafkaBroker:
     ca_file: Path | None = None
     #: Client certificates for the ssl listener, trusted and not.
     client_certificates: ClientCertificates | None = None
+    #: A SASL_SSL listener whose only mechanism is OAUTHBEARER: tokens of the OIDC server the broker was started with.
+    oauth: str | None = None
     plain_user: User | None = None
     scram_user: User | None = None
     tricky_user: User | None = None
@@ -315,26 +321,29 @@ def _die_with_parent() -> None:
 
 def fetch_jars() -> Path:
     """Download Kafka and its runtime dependencies into the cache once; returns the lib directory."""
-    CACHE_DIR.mkdir(parents=True, exist_ok=True)
-    with (CACHE_DIR / ".lock").open("w") as lock:
+    return fetch_maven_jars(POM, LIB_DIR, f"kafka_2.13-{KAFKA_VERSION}.jar", "Kafka")
+
+
+def fetch_maven_jars(pom: Path, lib_dir: Path, main_jar: str, what: str) -> Path:
+    """Download the runtime dependencies of pom into lib_dir once (Maven, under a lock); returns lib_dir."""
+    cache = lib_dir.parent
+    cache.mkdir(parents=True, exist_ok=True)
+    marker = cache / "lib.complete"
+    with (cache / ".lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if not LIB_MARKER.exists():
-            _download_jars()
-    return LIB_DIR
-
-
-def _download_jars() -> None:
-    shutil.rmtree(LIB_DIR, ignore_errors=True)
-    if shutil.which("mvn") is None:
-        raise BrokerError("Maven (mvn) is needed to download the Kafka jars")
-    command = [
-        "mvn", "-q", "-B", "-f", str(POM),
-        "dependency:copy-dependencies", "-DincludeScope=runtime", f"-DoutputDirectory={LIB_DIR}",
-    ]  # fmt: skip
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
-    if result.returncode != 0 or not any(LIB_DIR.glob(f"kafka_2.13-{KAFKA_VERSION}.jar")):
-        raise BrokerError(f"downloading the Kafka jars failed:\n{result.stdout}\n{result.stderr}")
-    LIB_MARKER.write_text(f"{KAFKA_VERSION}\n")
+        if not marker.exists():
+            shutil.rmtree(lib_dir, ignore_errors=True)
+            if shutil.which("mvn") is None:
+                raise BrokerError(f"Maven (mvn) is needed to download the {what} jars")
+            command = [
+                "mvn", "-q", "-B", "-f", str(pom),
+                "dependency:copy-dependencies", "-DincludeScope=runtime", f"-DoutputDirectory={lib_dir}",
+            ]  # fmt: skip
+            result = subprocess.run(command, capture_output=True, text=True, check=False)
+            if result.returncode != 0 or not (lib_dir / main_jar).is_file():
+                raise BrokerError(f"downloading the {what} jars failed:\n{result.stdout}\n{result.stderr}")
+            marker.write_text(f"{main_jar}\n")
+    return lib_dir
 
 
 def _java_env() -> dict[str, str]:
@@ -391,6 +400,7 @@ class _Ports:
     sasl_plaintext: int
     sasl_ssl: int
     ssl: int
+    oauth: int
     controller: int
 
     @classmethod
@@ -414,6 +424,7 @@ class _Node:
     min_insync: int = 1
     extra: tuple[tuple[str, str], ...] = ()  # further server settings
     jvm_opts: tuple[str, ...] = ()
+    oidc: OidcServer | None = None  # adds the OAUTH listener, which trusts this server's tokens
 
 
 def _server_settings(
@@ -425,6 +436,8 @@ def _server_settings(
         "SASL_SSL": ports.sasl_ssl,
         "SSL": ports.ssl,
     }
+    if node.oidc is not None:
+        listeners["OAUTH"] = ports.oauth
     advertised = ",".join(f"{name}://{HOST}:{port}" for name, port in listeners.items())
     settings = {
         "process.roles": "broker,controller",
@@ -432,7 +445,8 @@ def _server_settings(
         "controller.quorum.voters": node.voters or f"{node.node_id}@{HOST}:{ports.controller}",
         "listeners": f"{advertised},CONTROLLER://{HOST}:{ports.controller}",
         "advertised.listeners": advertised,
-        "listener.security.protocol.map": ",".join(f"{n}:{n}" for n in listeners) + ",CONTROLLER:PLAINTEXT",
+        "listener.security.protocol.map": ",".join(f"{n}:{_PROTOCOLS.get(n, n)}" for n in listeners)
+        + ",CONTROLLER:PLAINTEXT",
         "controller.listener.names": "CONTROLLER",
         "inter.broker.listener.name": "PLAINTEXT",
         "log.dirs": str(work_dir / "data"),
@@ -461,8 +475,37 @@ def _server_settings(
         settings[f"listener.name.{listener}.plain.sasl.jaas.config"] = _plain_jaas(plain_users)
         for mechanism in SCRAM_MECHANISMS:
             settings[f"listener.name.{listener}.{mechanism.lower()}.sasl.jaas.config"] = f"{SCRAM_MODULE} required;"
+    if node.oidc is not None:
+        settings.update(_oauth_settings(node.oidc))
     settings.update(node.extra)
     return settings
+
+
+_PROTOCOLS = {"OAUTH": "SASL_SSL"}
+
+
+def _oauth_settings(oidc: OidcServer) -> dict[str, str]:
+    """The OAUTH listener: OAUTHBEARER tokens signed by one of oidc's keys (its JWKS), for AUDIENCE, from its
+    issuer, checked again whenever a token expires (a client must present a fresh one to keep its connection)."""
+    from harness.oidc_server import AUDIENCE
+
+    prefix = "listener.name.oauth."
+    return {
+        f"{prefix}sasl.enabled.mechanisms": "OAUTHBEARER",
+        f"{prefix}oauthbearer.sasl.jaas.config": f"{OAUTHBEARER_MODULE} required;",
+        f"{prefix}oauthbearer.sasl.server.callback.handler.class": OAUTHBEARER_VALIDATOR,
+        f"{prefix}oauthbearer.connections.max.reauth.ms": "3600000",
+        "sasl.oauthbearer.jwks.endpoint.url": oidc.jwks_endpoint,
+        "sasl.oauthbearer.expected.audience": AUDIENCE,
+        "sasl.oauthbearer.expected.issuer": oidc.issuer,
+        # No grace after a token's expiry: a client that did not refresh its token loses its connection.
+        "sasl.oauthbearer.clock.skew.seconds": "0",
+    }
+
+
+def _oauth_jvm_opts(oidc: OidcServer | None) -> tuple[str, ...]:
+    """Kafka 4 fetches only the OAuth URLs this system property allows."""
+    return () if oidc is None else (f"-Dorg.apache.kafka.sasl.oauthbearer.allowed.urls={oidc.jwks_endpoint}",)
 
 
 _LOG4J2 = """\
@@ -557,6 +600,7 @@ def prepare_node(work_dir: Path, ca: Certificate, ports: _Ports, cluster_id: str
         sasl_plaintext=f"{HOST}:{ports.sasl_plaintext}",
         sasl_ssl=f"{HOST}:{ports.sasl_ssl}",
         ssl=f"{HOST}:{ports.ssl}",
+        oauth=f"{HOST}:{ports.oauth}" if node.oidc is not None else None,
         ca_file=ca_file,
         client_certificates=ClientCertificates.create(ca, work_dir / "tls" / "clients"),
         plain_user=PLAIN_USER,
@@ -572,14 +616,17 @@ def prepare_node(work_dir: Path, ca: Certificate, ports: _Ports, cluster_id: str
     (work_dir / "log4j2.properties").write_text(_LOG4J2)
     _format_storage(properties, [SCRAM_USER], broker.log_file, cluster_id)
     log4j = f"-Dlog4j2.configurationFile={work_dir / 'log4j2.properties'}"
-    broker._command = _java("kafka.Kafka", str(properties), jvm_opts=(log4j, *node.jvm_opts))
+    jvm_opts = (log4j, *_oauth_jvm_opts(node.oidc), *node.jvm_opts)
+    broker._command = _java("kafka.Kafka", str(properties), jvm_opts=jvm_opts)
     return broker
 
 
-def start_broker(work_dir: Path) -> KafkaBroker:
-    """Start a fresh broker; its certificates, configuration, data and log live in work_dir."""
+def start_broker(work_dir: Path, oidc: OidcServer | None = None) -> KafkaBroker:
+    """Start a fresh broker; its certificates, configuration, data and log live in work_dir. With oidc, it also
+    has the OAUTH listener (KafkaBroker.oauth), which accepts that server's tokens."""
     fetch_jars()
-    broker = prepare_node(work_dir, Certificate.authority("harness-ca"), _Ports.free(), _random_cluster_id())
+    node = _Node(oidc=oidc)
+    broker = prepare_node(work_dir, Certificate.authority("harness-ca"), _Ports.free(), _random_cluster_id(), node)
     try:
         broker._launch()
         _upsert_scram(broker, [TRICKY_USER])
@@ -590,12 +637,12 @@ def start_broker(work_dir: Path) -> KafkaBroker:
 
 
 @contextlib.contextmanager
-def running_broker(work_dir: Path | None = None) -> Iterator[KafkaBroker]:
+def running_broker(work_dir: Path | None = None, oidc: OidcServer | None = None) -> Iterator[KafkaBroker]:
     """Start a broker, yield it, always stop it; a temporary work_dir is removed afterwards."""
     directory = work_dir or Path(tempfile.mkdtemp(prefix="kafka-harness-"))
     broker: KafkaBroker | None = None
     try:
-        broker = start_broker(directory)
+        broker = start_broker(directory, oidc)
         yield broker
     finally:
         if broker is not None:

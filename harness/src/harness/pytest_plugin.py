@@ -18,6 +18,10 @@ Fixtures:
                       kafka_harness to the broker
     schema_registry   one real Schema Registry (Apicurio, Confluent-compatible API, basic auth) per test module,
                       started only when a test asks for it (harness.schema_registry)
+    oidc_server       one real OAuth 2.0 / OIDC token endpoint (harness.oidc_server) per test module, whose tokens
+                      live OIDC_TOKEN_LIFETIME seconds, so that a client refreshes them during a test
+    oauth_broker      a broker of its own per test module with the OAUTH listener (SASL_SSL, OAUTHBEARER), which
+                      accepts oidc_server's tokens and makes a client present a fresh one when its token expires
 
 Also:
     require(value, what)  skips a test whose feature an external broker did not describe
@@ -40,6 +44,7 @@ import pytest
 from harness.airflow_deployment import AirflowDeployment, running_airflow
 from harness.kafka_broker import KafkaBroker, broker_env, existing_broker_from_env, running_broker
 from harness.kafka_cluster import KafkaCluster, running_cluster
+from harness.oidc_server import OidcServer, running_oidc_server
 from harness.schema_registry import SchemaRegistry, running_schema_registry
 
 FAIL_SKIPS_IN_CI = "kafka_harness_fail_skips_in_ci"
@@ -48,6 +53,7 @@ DEPLOYMENT_DAGS = "kafka_harness_deployment_dags"
 FAILURE_REPORT: list[tuple[str, float, str]] = []
 # Measured figures printed in the terminal summary (e.g. the cluster's start time and memory).
 FIGURES: list[str] = []
+OIDC_TOKEN_LIFETIME = 6
 
 
 def running_in_ci() -> bool:
@@ -74,6 +80,23 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaBroker]:
 def schema_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SchemaRegistry]:
     with running_schema_registry(tmp_path_factory.mktemp("schema-registry")) as started:
         yield started
+
+
+@pytest.fixture(scope="module")
+def oidc_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OidcServer]:
+    started = time.monotonic()
+    with running_oidc_server(tmp_path_factory.mktemp("oidc-server"), OIDC_TOKEN_LIFETIME) as server:
+        FIGURES.append(f"OIDC token endpoint (mock-oauth2-server) started in {time.monotonic() - started:.1f} s")
+        yield server
+
+
+# Its own broker, not a listener of the session's: that would start the OIDC server in every session.
+@pytest.fixture(scope="module")
+def oauth_broker(oidc_server: OidcServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaBroker]:
+    started = time.monotonic()
+    with running_broker(tmp_path_factory.mktemp("kafka-oauth"), oidc=oidc_server) as broker:
+        FIGURES.append(f"Kafka broker with the OAUTH listener started in {time.monotonic() - started:.1f} s")
+        yield broker
 
 
 @pytest.fixture

@@ -9,10 +9,16 @@ message, and saves, in order, every call librdkafka made: the logger's ``log(lev
 ``error_cb`` errors (code name, text, fatal) and the delivery reports, to ``recorded.json`` next to this file.
 The passwords in it are the test broker's throw-away ones and deliberately wrong ones. A configuration that
 librdkafka refuses when the producer is created (a client key it cannot read) is recorded as one ``create`` event.
+
+With ``--oauth`` it records the OAuth (OAUTHBEARER) scenarios instead, against the harness's OIDC server and a
+broker with its OAUTH listener, into ``recorded-oauth.json``. The harness's OIDC server accepts any client secret,
+so the token endpoint's refusal of a wrong secret is recorded against a stand-in endpoint here that answers as an
+identity provider does (HTTP 401, ``invalid_client``): what librdkafka reports is real, the endpoint is not an IdP.
 """
 
 from __future__ import annotations
 
+import http.server
 import json
 import socket
 import sys
@@ -25,9 +31,11 @@ from typing import Any
 from confluent_kafka import KafkaError, KafkaException, Producer, libversion
 
 from airflow_provider_kafka_connector.config import ConnectionSettings, build_producer_config
+from harness import oidc_server
 from harness.kafka_broker import KafkaBroker, make_ca, running_broker
 
 OUT = Path(__file__).resolve().parent / "recorded.json"
+OAUTH_OUT = Path(__file__).resolve().parent / "recorded-oauth.json"
 WRONG_PASSWORD = "Wrong-Pass-4711"
 TOPIC = "recorded"
 
@@ -214,18 +222,75 @@ def mutual_tls_scenarios(broker: KafkaBroker, conn: Any) -> dict[str, tuple[dict
     }
 
 
+class RefusingTokenEndpoint:
+    """Answers every token request as an identity provider answers a wrong client secret."""
+
+    def __init__(self) -> None:
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                body = b'{"error":"invalid_client","error_description":"Invalid client or Invalid client credentials"}'
+                self.send_response(401)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/realms/kafka/protocol/openid-connect/token"
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+
+def oauth_scenarios(broker: KafkaBroker, oidc: oidc_server.OidcServer) -> dict[str, Any]:
+    """At the OAUTH listener (SASL_SSL, OAUTHBEARER tokens of the harness's OIDC server)."""
+    assert broker.oauth and broker.ca_file
+
+    def conn(scope: str = oidc_server.SCOPE, endpoint: str = oidc.token_endpoint) -> dict[str, str]:
+        settings = ConnectionSettings("recorded", host=broker.oauth)
+        extra = {
+            "security.protocol": "SASL_SSL",
+            "ssl.ca.location": str(broker.ca_file),
+            "sasl.mechanism": "OAUTHBEARER",
+            "sasl.oauthbearer.method": "oidc",
+            "sasl.oauthbearer.client.id": oidc_server.CLIENT_ID,
+            "sasl.oauthbearer.client.secret": WRONG_PASSWORD,
+            "sasl.oauthbearer.token.endpoint.url": endpoint,
+            "sasl.oauthbearer.scope": scope,
+        }
+        return dict(build_producer_config(settings, extra))
+
+    return {
+        "oauth_delivered": (conn(), 10, {}),
+        "oauth_wrong_audience": (conn(oidc_server.WRONG_AUDIENCE_SCOPE), 3, {}),
+        "oauth_wrong_issuer": (conn(oidc_server.WRONG_ISSUER_SCOPE), 3, {}),
+        "oauth_token_endpoint_unreachable": (conn(endpoint=f"http://127.0.0.1:{closed_port()}/kafka/token"), 3, {}),
+        "oauth_token_endpoint_refuses_the_client": (conn(endpoint=RefusingTokenEndpoint().url), 3, {}),
+    }
+
+
+def record_all(out: Path, broker: KafkaBroker, runs_to_record: dict[str, Any]) -> None:
+    broker.create_topic(TOPIC)
+    recorded: dict[str, Any] = {"librdkafka": libversion()[0]}
+    runs = {}
+    for name, (config, seconds, options) in runs_to_record.items():
+        events = record(config, seconds, **options)
+        runs[name] = {"config": config, "events": events}
+        print(f"{name}: {len(events)} events", file=sys.stderr)
+    recorded["runs"] = runs
+    out.write_text(json.dumps(recorded, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"wrote {out}", file=sys.stderr)
+
+
 def main() -> int:
+    if sys.argv[1:] == ["--oauth"]:
+        with oidc_server.running_oidc_server() as oidc, running_broker(oidc=oidc) as broker:
+            record_all(OAUTH_OUT, broker, oauth_scenarios(broker, oidc))
+        return 0
     with tempfile.TemporaryDirectory(prefix="record-librdkafka-") as tmp, running_broker() as broker:
-        broker.create_topic(TOPIC)
-        recorded: dict[str, Any] = {"librdkafka": libversion()[0]}
-        runs = {}
-        for name, (config, seconds, options) in scenarios(broker, Path(tmp)).items():
-            events = record(config, seconds, **options)
-            runs[name] = {"config": config, "events": events}
-            print(f"{name}: {len(events)} events", file=sys.stderr)
-        recorded["runs"] = runs
-    OUT.write_text(json.dumps(recorded, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    print(f"wrote {OUT}", file=sys.stderr)
+        record_all(OUT, broker, scenarios(broker, Path(tmp)))
     return 0
 
 
