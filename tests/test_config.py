@@ -179,8 +179,19 @@ def test_explicit_idempotence_off_with_a_conflicting_setting_is_accepted():
 
 def test_the_fast_start_defaults_can_be_overridden():
     config = build_producer_config(WITH_CREDENTIALS, {"reconnect.backoff.ms": 100, "enable.sparse.connections": False})
+    plaintext = build_producer_config(ConnectionSettings("kafka", host="b:1"), {"enable.sparse.connections": True})
     assert config["reconnect.backoff.ms"] == "100"
     assert config["enable.sparse.connections"] == "false"
+    assert plaintext["enable.sparse.connections"] == "true"
+
+
+@pytest.mark.parametrize(
+    ("protocol", "sparse"),
+    [(None, "false"), ("PLAINTEXT", "false"), ("sasl_plaintext", "false"), ("SSL", "true"), ("SASL_SSL", "true")],
+)
+def test_sparse_connections_stay_on_only_where_each_connection_costs_a_tls_handshake(protocol, sparse):
+    layer = {} if protocol is None else {"security.protocol": protocol}
+    assert build_producer_config(ConnectionSettings("kafka", host="b:1"), layer)["enable.sparse.connections"] == sparse
 
 
 def test_task_properties_override_connection_extras():

@@ -32,6 +32,7 @@ EXPECTED = {
     "sasl.password": SPECIAL_PASSWORD,
     **MISCELLANEOUS_DEFAULTS,
     "ssl.ca.location": "/etc/kafka/ca.pem",
+    "enable.sparse.connections": "true",  # SASL_SSL: see config.sparse_connections_default
     "client.id": "orders-app",
 }
 

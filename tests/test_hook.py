@@ -31,6 +31,7 @@ def test_producer_config_from_connection_fields_and_extras(kafka_connection):
         "sasl.username": "alice",
         "sasl.password": "pa ss",
         **MISCELLANEOUS_DEFAULTS,
+        "enable.sparse.connections": "true",  # SASL_SSL: see config.sparse_connections_default
         "client.id": "from-extras",
     }
 

@@ -498,6 +498,7 @@ def test_the_spec_defaults_written_in_java_form_make_a_configuration_librdkafka_
         "sasl.password": "<Your Password>",
         "security.protocol": "SASL_SSL",
         "sasl.mechanism": "PLAIN",
+        "enable.sparse.connections": "true",
     }
     assert "'session.timeout.ms' is ignored" in caplog.text
     librdkafka_accepts(config)
