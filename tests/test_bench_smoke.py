@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -53,9 +54,21 @@ def test_benchmarks_against_the_official_provider_run(broker, tmp_path):
     # `.venv/bin/python bench/run.py --setup-only` first.
     if os.environ.get("CI", "").lower() != "true" and not bench_venv_ready():
         pytest.skip("the bench venv is not made yet: run `.venv/bin/python bench/run.py --setup-only`")
-    rows = run_bench(broker, tmp_path, "--only", "official,import", timeout=600)
+    rows = run_bench(broker, tmp_path, "--only", "official,airflow,import", "--airflow-reps", "1", timeout=600)
     assert [name for name in rows if name.startswith("ours / official")] == [
         "ours / official, defaults (synchronous=True)",
         "ours / official, synchronous=False",
     ]
+    airflow = [row for name, row in rows.items() if "real Airflow" in name or "librdkafka defaults" in name]
+    assert [row["target"] for row in airflow] == ["< 1.0x", ""]
+    assert all(row["measured"] > 0 for row in airflow)
     assert "official adds" in rows["import ours after airflow.sdk: added"]["detail"]
+
+
+@pytest.mark.broker
+def test_java_client_benchmark_runs(broker, tmp_path):
+    if shutil.which("javac") is None:  # the row says so instead of measuring
+        pytest.skip("no javac: the Java kafka-clients row is not measured")
+    rows = run_bench(broker, tmp_path, "--only", "java", "--java-reps", "1", "--java-warmup", "1")
+    assert [row["target"] for row in rows.values()] == ["< 1.0x", "< 1.0x", ""]
+    assert all(row["measured"] > 0 for row in rows.values())

@@ -67,7 +67,11 @@ with create_session() as session:
 _TEST_DAG = """
 import json, sys, traceback
 from airflow.__main__ import main
-mark, dag_id, conf = sys.argv[1:]
+mark, dag_id, conf, warm_api = sys.argv[1:]
+if warm_api == "1":  # one request builds the in-process Execution API's routes (cached: `dags test` uses it)
+    import httpx
+    from airflow.sdk.execution_time.supervisor import in_process_api_server
+    httpx.Client(transport=in_process_api_server().transport, base_url="http://in-process.invalid").get("/")
 sys.argv = ["airflow", "dags", "test", dag_id, "-c", conf]
 try:
     main()
@@ -81,8 +85,12 @@ with create_session() as session:
     run = session.query(DagRun).filter_by(dag_id=dag_id).order_by(DagRun.id.desc()).first()
     rows = session.query(XComModel).filter_by(dag_id=dag_id, run_id=run.run_id).all()
     xcoms = [[row.task_id, row.key, XComModel.deserialize_value(row)] for row in rows]
-    tasks = session.query(TaskInstance.task_id, TaskInstance.state).filter_by(dag_id=dag_id, run_id=run.run_id)
-    outcome = {"run_id": run.run_id, "state": run.state, "xcoms": xcoms, "task_states": dict(tasks.all())}
+    tasks = session.query(TaskInstance.task_id, TaskInstance.state, TaskInstance.start_date, TaskInstance.end_date)
+    tasks = tasks.filter_by(dag_id=dag_id, run_id=run.run_id).all()
+    durations = {t: (end - start).total_seconds() for t, _, start, end in tasks if start and end}
+    states = {task_id: state for task_id, state, _, _ in tasks}
+    outcome = {"run_id": run.run_id, "state": run.state, "xcoms": xcoms, "task_states": states}
+    outcome["task_durations"] = durations
     print(mark + json.dumps(outcome), file=sys.__stdout__, flush=True)
 """
 # Marks the outcome's line: listeners (OpenLineage's, at exit) may print after it.
@@ -97,13 +105,23 @@ class DagRunResult:
     xcoms: dict[tuple[str, str], Any] = field(default_factory=dict)
     #: Each task's final state ('success', 'failed', ...), by task_id.
     task_states: dict[str, str] = field(default_factory=dict)
+    #: Seconds from each finished task instance's start_date to its end_date, by task_id.
+    task_durations: dict[str, float] = field(default_factory=dict)
 
 
 class AirflowHome:
     """An isolated AIRFLOW_HOME with a migrated SQLite database and connections given as environment variables."""
 
-    def __init__(self, path: Path, connections: dict[str, dict[str, Any]], dags_folder: Path = EXAMPLE_DAGS) -> None:
+    def __init__(
+        self,
+        path: Path,
+        connections: dict[str, dict[str, Any]],
+        dags_folder: Path = EXAMPLE_DAGS,
+        python: Path | str = sys.executable,
+    ) -> None:
+        """``python``: the interpreter that runs Airflow (another environment with this one's Airflow version)."""
         self.path = path
+        self.python = str(python)
         self.env = {
             **os.environ,
             "AIRFLOW_HOME": str(path),
@@ -118,9 +136,15 @@ class AirflowHome:
     def airflow(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         return self._python("-m", "airflow", *args, check=check)
 
-    def test_dag(self, dag_id: str, conf: dict[str, Any] | None = None) -> DagRunResult:
-        """Run the DAG once; a failed task gives state 'failed', not an exception."""
-        completed = self._python("-c", _TEST_DAG, _OUTCOME_MARK, dag_id, json.dumps(conf or {}), check=False)
+    def test_dag(self, dag_id: str, conf: dict[str, Any] | None = None, warm_api: bool = False) -> DagRunResult:
+        """Run the DAG once; a failed task gives state 'failed', not an exception.
+
+        ``warm_api``: build Airflow's in-process Execution API before the run. `airflow dags test` stamps the first
+        task's start_date and only then builds it (seconds on a loaded machine, nothing a deployed task pays), so
+        task_durations measure the tasks themselves only with it (Airflow 3.1+).
+        """
+        arguments = (_OUTCOME_MARK, dag_id, json.dumps(conf or {}), "1" if warm_api else "0")
+        completed = self._python("-c", _TEST_DAG, *arguments, check=False)
         lines = completed.stdout.splitlines()
         marked = [line for line in lines if line.startswith(_OUTCOME_MARK)]
         if not marked:
@@ -133,6 +157,7 @@ class AirflowHome:
             output="\n".join(line for line in lines if not line.startswith(_OUTCOME_MARK)) + completed.stderr,
             xcoms={(task_id, key): value for task_id, key, value in outcome["xcoms"]},
             task_states=outcome["task_states"],
+            task_durations=outcome["task_durations"],
         )
         self._finished_runs[(dag_id, result.run_id)] = result
         return result
@@ -163,7 +188,7 @@ class AirflowHome:
 
     def _python(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         completed = subprocess.run(
-            [sys.executable, *args], env=self.env, cwd=self.path, capture_output=True, text=True, timeout=300
+            [self.python, *args], env=self.env, cwd=self.path, capture_output=True, text=True, timeout=300
         )
         if check and completed.returncode != 0:
             raise RuntimeError(f"{args[:3]} failed ({completed.returncode}):\n{completed.stdout}\n{completed.stderr}")
