@@ -54,14 +54,11 @@ def test_benchmarks_against_the_official_provider_run(broker, tmp_path):
     # `.venv/bin/python bench/run.py --setup-only` first.
     if os.environ.get("CI", "").lower() != "true" and not bench_venv_ready():
         pytest.skip("the bench venv is not made yet: run `.venv/bin/python bench/run.py --setup-only`")
-    rows = run_bench(broker, tmp_path, "--only", "official,airflow,import", "--airflow-reps", "1", timeout=600)
+    rows = run_bench(broker, tmp_path, "--only", "official,import", timeout=600)
     assert [name for name in rows if name.startswith("ours / official")] == [
         "ours / official, defaults (synchronous=True)",
         "ours / official, synchronous=False",
     ]
-    airflow = [row for name, row in rows.items() if "real Airflow" in name or "librdkafka defaults" in name]
-    assert [row["target"] for row in airflow] == ["< 1.0x", ""]
-    assert all(row["measured"] > 0 for row in airflow)
     assert "official adds" in rows["import ours after airflow.sdk: added"]["detail"]
 
 
