@@ -11,7 +11,9 @@ import importlib
 import json
 import os
 import resource
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from typing import Any
@@ -307,6 +309,93 @@ def case_memory(p: dict[str, Any]) -> dict[str, Any]:
     return {"seconds": elapsed, "peak_before_mb": before / 1024, "peak_after_mb": after / 1024}
 
 
+def java_cold(command: list[str], in_process: list[float]) -> Callable[[], float]:
+    """bench/java/FirstAck.java in a new JVM each run: seconds from launching ``java`` to the acknowledgement's
+    line; what the program measured itself (``new KafkaProducer`` to the acknowledgement) goes to ``in_process``."""
+
+    def run() -> float:
+        with tempfile.TemporaryFile("w+") as stderr:
+            start = time.perf_counter()
+            process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr, text=True)
+            assert process.stdin is not None and process.stdout is not None
+            process.stdin.write("go\n")
+            process.stdin.close()  # one measurement, then the program ends
+            ack = process.stdout.readline()
+            elapsed = time.perf_counter() - start
+            process.stdout.read()
+            process.wait(timeout=60)  # its close() and exit stay out of the time, but not under the next run
+            stderr.seek(0)
+            in_process.append(first_ack_seconds(ack, process.returncode, stderr.read()))
+        return elapsed
+
+    return run
+
+
+class JavaWarm:
+    """One JVM running bench/java/FirstAck.java for all runs: each run makes a fresh KafkaProducer in it and
+    returns what the program measured (``new KafkaProducer`` to the acknowledgement); its close() time goes to
+    ``closes``. The first run includes the JVM's start: give it uncounted warm-up runs."""
+
+    def __init__(self, command: list[str]) -> None:
+        self.command = command
+        self.process: subprocess.Popen[str] | None = None
+        self.stderr = tempfile.TemporaryFile("w+")
+        self.closes: list[float] = []
+
+    def __call__(self) -> float:
+        if self.process is None:
+            self.process = subprocess.Popen(
+                self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr, text=True
+            )
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write("go\n")
+        self.process.stdin.flush()
+        ack, closed = self.process.stdout.readline(), self.process.stdout.readline()
+        self.stderr.seek(0)
+        seconds = first_ack_seconds(ack, self.process.poll(), self.stderr.read())
+        self.closes.append(int(closed.split()[1]) / 1e9)
+        return seconds
+
+    def close(self) -> None:
+        if self.process is not None:
+            assert self.process.stdin is not None
+            self.process.stdin.close()
+            self.process.wait(timeout=60)
+        self.stderr.close()
+
+
+def first_ack_seconds(line: str, returncode: int | None, stderr: str) -> float:
+    """The seconds in FirstAck's ``ack <ns> <partition> <offset>`` line; a failure shows the program's stderr."""
+    if not line.startswith("ack "):
+        raise RuntimeError(f"FirstAck gave no acknowledgement (exit code {returncode}):\n{stderr[-5000:]}")
+    return int(line.split()[1]) / 1e9
+
+
+def case_java(p: dict[str, Any]) -> dict[str, Any]:
+    """A fresh idempotent producer to its first acknowledgement: ours (as in case_startup) against Java's
+    kafka-clients, in a new JVM each run (cold) and in one JVM after ``java_warmup`` runs (warm)."""
+    command = [*p["command"], os.environ["KAFKA_BOOTSTRAP_SERVERS"], p["topic"]]
+    cold_in_process: list[float] = []
+    warm = JavaWarm(command)
+    runners: dict[str, tuple[Callable[[], float], int, int]] = {
+        "ours": (ours(p["topic"], None), p["reps"], p["warmup"]),
+        "java_cold": (java_cold(command, cold_in_process), p["reps"], p["warmup"]),
+        "java_warm": (warm, p["reps"], p["java_warmup"]),
+    }
+    try:
+        samples = interleaved(runners)
+    finally:
+        warm.close()
+    samples["java_cold_in_process"] = cold_in_process[p["warmup"] :]
+    samples["java_warm_close"] = warm.closes[p["java_warmup"] :]
+    return {"seconds": samples, "delivered": delivered(p["topic"])}
+
+
+def case_producer_config(p: dict[str, Any]) -> dict[str, Any]:
+    """Our operator's effective producer configuration (for the official operator's connection)."""
+    return {"config": producer_config()}
+
+
 class TryOfTaskInstance(TaskInstance):
     """What exactly_once reads of a task instance: its identity (a new DAG run each time) and its try number."""
 
@@ -377,6 +466,8 @@ CASES: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "official": case_official,
     "import": case_import,
     "memory": case_memory,
+    "java": case_java,
+    "producer_config": case_producer_config,
 }
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -26,8 +27,17 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.kafka_broker import KAFKA_VERSION, KafkaBroker, existing_broker_from_env, running_broker
+from harness.airflow_dag_run import AirflowHome
+from harness.kafka_broker import (
+    KAFKA_VERSION,
+    BrokerError,
+    KafkaBroker,
+    existing_broker_from_env,
+    fetch_jars,
+    running_broker,
+)
 from harness.kafka_cluster import running_cluster
+from harness.locations import cache_dir
 from harness.ports import free_port
 from harness.schema_registry import running_schema_registry
 
@@ -39,8 +49,25 @@ BENCH_VENV = REPO / ".cache" / "bench-venv"
 OFFICIAL_PROVIDER = "apache-airflow-providers-apache-kafka==2.1.0"
 OFFICIAL_MODULE = "airflow.providers.apache.kafka.operators.produce"
 OURS_MODULE = "airflow_provider_kafka_connector.operators.kafka_producer"
-BENCHMARKS = ("one", "startup", "cluster", "batch", "avro", "official", "import", "memory", "exactly_once")
+BENCHMARKS = (
+    "one",
+    "startup",
+    "cluster",
+    "java",
+    "batch",
+    "avro",
+    "official",
+    "airflow",
+    "import",
+    "memory",
+    "exactly_once",
+)
 PARTITIONS = 3
+JAVA_SOURCE = Path(__file__).with_name("java") / "FirstAck.java"
+# kafka-clients and its runtime dependencies (its pom), taken from the broker's jars that the harness downloads
+JAVA_CLIENT_JARS = [f"kafka-clients-{KAFKA_VERSION}.jar", "zstd-jni-*.jar", "lz4-java-*.jar", "snappy-java-*.jar"]
+JAVA_CLIENT_JARS += ["slf4j-api-*.jar"]
+BENCH_DAGS = Path(__file__).with_name("dags")
 SAMPLES: dict[str, Any] = {}  # every worker's raw measurements, for the JSON report
 
 
@@ -252,6 +279,83 @@ def bench_cluster(args: argparse.Namespace, broker: KafkaBroker, env: dict[str, 
     ]
 
 
+def first_ack_program() -> tuple[list[str] | None, str]:
+    """The command that runs bench/java/FirstAck.java on the harness's kafka-clients jars, compiled once into
+    .cache/bench-java (keyed by the source, the javac version and the jars); or None and why it cannot run."""
+    javac, java = shutil.which("javac"), shutil.which("java")
+    if javac is None or java is None:
+        return None, "not measured: no javac/java on PATH (install a JDK 17+)"
+    try:
+        lib = fetch_jars()
+    except BrokerError as error:
+        return None, f"not measured: the Kafka jars are missing ({error})"
+    jars = []
+    for pattern in JAVA_CLIENT_JARS:
+        found = sorted(lib.glob(pattern))
+        if not found:
+            return None, f"not measured: no {pattern} in {lib}"
+        jars.append(str(found[-1]))
+    classpath = os.pathsep.join(jars)
+    version = subprocess.run([javac, "-version"], capture_output=True, text=True, check=True).stdout
+    digest = hashlib.sha256((JAVA_SOURCE.read_text() + version + classpath).encode()).hexdigest()[:16]
+    classes = cache_dir() / "bench-java" / digest
+    if not (classes / "FirstAck.class").exists():
+        classes.parent.mkdir(parents=True, exist_ok=True)
+        building = Path(tempfile.mkdtemp(dir=classes.parent))
+        compiled = subprocess.run(
+            [javac, "-d", str(building), "-cp", classpath, str(JAVA_SOURCE)], capture_output=True, text=True
+        )
+        if compiled.returncode != 0:
+            raise BenchError(f"javac {JAVA_SOURCE.name} failed:\n{compiled.stdout}{compiled.stderr}")
+        with contextlib.suppress(OSError):  # another run compiled it meanwhile
+            building.rename(classes)
+        shutil.rmtree(building, ignore_errors=True)
+    return [java, "-cp", os.pathsep.join([str(classes), classpath]), "FirstAck"], version.strip()
+
+
+def bench_java(args: argparse.Namespace, broker: KafkaBroker, env: dict[str, str]) -> list[Row]:
+    """A fresh idempotent producer to its first acknowledgement: ours (the startup row's execute) against Java's
+    kafka-clients (bench/java/FirstAck.java), in a new JVM per run (cold) and in one warmed-up JVM."""
+    command, about = first_ack_program()
+    if command is None:
+        return [Row("fresh idempotent 1st ack: ours / Java kafka-clients", 0, "x", "< 1.0x", None, about)]
+    topic = new_topic(broker, "java")
+    reps, warmup, java_warmup = args.java_reps, args.warmup, args.java_warmup
+    params = {"topic": topic, "reps": reps, "warmup": warmup, "java_warmup": java_warmup, "command": command}
+    result = run_case(sys.executable, "java", params, env)
+    check_delivered(result, 2 * (reps + warmup) + reps + java_warmup, "java")
+    ms = {name: median(values) * 1000 for name, values in result["seconds"].items()}
+    ours = f"ours {ms['ours']:.1f} ms"
+    warm, cold = ms["ours"] / ms["java_warm"], ms["ours"] / ms["java_cold_in_process"]
+    return [
+        Row(
+            "fresh idempotent 1st ack: ours / Java, warm JVM",
+            warm,
+            "x",
+            "< 1.0x",
+            warm < 1.0,
+            f"{ours}; Java {ms['java_warm']:.1f} ms (new KafkaProducer to ack, {java_warmup} warm-ups before; "
+            f"close() {ms['java_warm_close']:.1f} ms more); median of {reps}; {about}",
+        ),
+        Row(
+            "... ours / Java, cold JVM",
+            cold,
+            "x",
+            "< 1.0x",
+            cold < 1.0,
+            f"{ours}; Java {ms['java_cold_in_process']:.1f} ms from new KafkaProducer to ack in a new JVM",
+        ),
+        Row(
+            "... Java, cold JVM: java launch to ack",
+            ms["java_cold"],
+            "ms",
+            "",
+            None,
+            f"a new `java` process per run, median of {reps}; ours needs no new process",
+        ),
+    ]
+
+
 def bench_batch(args: argparse.Namespace, broker: KafkaBroker, env: dict[str, str]) -> list[Row]:
     rows = []
     for n, reps in [(args.batch_messages, args.batch_reps), (args.big_batch_messages, args.big_batch_reps)]:
@@ -316,6 +420,81 @@ def bench_official(args: argparse.Namespace, broker: KafkaBroker, env: dict[str,
             Row(f"ours / official, {label}", ratio, "x", f">= {expected_ratio}x", ratio >= expected_ratio, detail)
         )
     return rows
+
+
+def bench_airflow(args: argparse.Namespace, broker: KafkaBroker, env: dict[str, str], python: Path) -> list[Row]:
+    """One message through real Airflow (`airflow dags test`, the bench venv's Airflow for both): the task
+    instance's start_date to end_date, ours against ProduceToTopicOperator with our operator's effective producer
+    configuration and with librdkafka's defaults. Each DAG folder holds one operator's DAGs only, so that parsing
+    one does not import what the other imports. The in-process Execution API is built before each run (warm_api):
+    `dags test` stamps start_date before building it, which a deployed task's API server does not cost."""
+    config = run_case(sys.executable, "producer_config", {}, env)["config"]
+    with tempfile.TemporaryDirectory(prefix="bench-airflow-dags-") as tmp:
+        ours_home = AirflowHome(
+            Path(tmp) / "ours",
+            {"kafka_bench": {"conn_type": "kafka_producer", "host": broker.plaintext}},
+            dags_folder=BENCH_DAGS / "ours",
+            python=python,
+        )
+        official_home = AirflowHome(
+            Path(tmp) / "official",
+            {
+                "kafka_official": {"conn_type": "kafka", "extra": json.dumps(config)},
+                "kafka_official_defaults": {
+                    "conn_type": "kafka",
+                    "extra": json.dumps({"bootstrap.servers": broker.plaintext}),
+                },
+            },
+            dags_folder=BENCH_DAGS / "official",
+            python=python,
+        )
+        runs = {
+            "ours": (ours_home, "bench_produce_ours"),
+            "official": (official_home, "bench_produce_official"),
+            "official_defaults": (official_home, "bench_produce_official_defaults"),
+        }
+        topic = new_topic(broker, "airflow")
+        seconds: dict[str, list[float]] = {name: [] for name in runs}
+        wall: dict[str, list[float]] = {name: [] for name in runs}
+        for round_ in range(args.warmup + args.airflow_reps):
+            for name, (home, dag_id) in runs.items():
+                started = time.monotonic()
+                run = home.test_dag(dag_id, conf={"topic": topic}, warm_api=True)
+                elapsed = time.monotonic() - started
+                if run.task_states.get("produce") != "success":
+                    raise BenchError(f"{dag_id}: the task ended {run.task_states}:\n{run.output[-5000:]}")
+                if round_ >= args.warmup:
+                    seconds[name].append(run.task_durations["produce"])
+                    wall[name].append(elapsed)
+    SAMPLES["airflow"] = {"task_seconds": seconds, "dags_test_seconds": wall}
+    delivered = len(broker.read_all(topic))
+    if delivered != len(runs) * (args.warmup + args.airflow_reps):
+        raise BenchError(
+            f"airflow: the topic holds {delivered} messages, {len(runs) * (args.warmup + args.airflow_reps)} were sent"
+        )
+    ms = {name: median(values) * 1000 for name, values in seconds.items()}
+    whole = {name: median(values) for name, values in wall.items()}
+    ratio, defaults = ms["ours"] / ms["official"], ms["ours"] / ms["official_defaults"]
+    return [
+        Row(
+            "produce task in real Airflow: ours / official",
+            ratio,
+            "x",
+            "< 1.0x",
+            ratio < 1.0,
+            f"task instance start to end: ours {ms['ours']:.0f} ms, ProduceToTopicOperator {ms['official']:.0f} ms "
+            f"(same producer configuration as ours); median of {args.airflow_reps} `airflow dags test` runs "
+            f"({whole['ours']:.1f} s and {whole['official']:.1f} s each)",
+        ),
+        Row(
+            "... ours / official with librdkafka defaults",
+            defaults,
+            "x",
+            "",
+            None,
+            f"ProduceToTopicOperator {ms['official_defaults']:.0f} ms with only bootstrap.servers (not idempotent)",
+        ),
+    ]
 
 
 def bench_import(args: argparse.Namespace, env: dict[str, str], python: Path | None) -> list[Row]:
@@ -457,6 +636,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--one-reps", type=int, default=20, help="1-message runs of each side (default %(default)s)")
     parser.add_argument("--startup-reps", type=int, default=9, help="fresh producers of each (default %(default)s)")
     parser.add_argument("--cluster-reps", type=int, default=30, help="fresh producers on each (default %(default)s)")
+    parser.add_argument("--java-reps", type=int, default=9, help="fresh Java producers of each (default %(default)s)")
+    parser.add_argument("--java-warmup", type=int, default=10, help="uncounted warm JVM runs (default %(default)s)")
+    parser.add_argument("--airflow-reps", type=int, default=5, help="`airflow dags test` of each (default %(default)s)")
     parser.add_argument("--batch-messages", type=int, default=100_000, help="default %(default)s")
     parser.add_argument("--batch-reps", type=int, default=15, help="default %(default)s")
     parser.add_argument("--big-batch-messages", type=int, default=1_000_000, help="0: none (default %(default)s)")
@@ -489,7 +671,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    wants_official = not args.no_official and bool(args.only & {"official", "import"})
+    wants_official = not args.no_official and bool(args.only & {"official", "airflow", "import"})
     python = ensure_bench_venv() if wants_official or args.setup_only else None
     if args.setup_only:
         return 0
@@ -503,9 +685,11 @@ def main(argv: list[str] | None = None) -> int:
             "one": lambda: bench_one(args, broker, env),
             "startup": lambda: bench_startup(args, broker, env),
             "cluster": lambda: bench_cluster(args, broker, env),
+            "java": lambda: bench_java(args, broker, env),
             "batch": lambda: bench_batch(args, broker, env),
             "avro": lambda: bench_avro(args, broker, env),
             "official": lambda: bench_official(args, broker, env, python) if python else [],
+            "airflow": lambda: bench_airflow(args, broker, env, python) if python else [],
             "import": lambda: bench_import(args, env, python),
             "memory": lambda: bench_memory(args, broker, env),
             "exactly_once": lambda: bench_exactly_once(args, broker, env),

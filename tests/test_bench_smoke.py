@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -59,3 +60,12 @@ def test_benchmarks_against_the_official_provider_run(broker, tmp_path):
         "ours / official, synchronous=False",
     ]
     assert "official adds" in rows["import ours after airflow.sdk: added"]["detail"]
+
+
+@pytest.mark.broker
+def test_java_client_benchmark_runs(broker, tmp_path):
+    if shutil.which("javac") is None:  # the row says so instead of measuring
+        pytest.skip("no javac: the Java kafka-clients row is not measured")
+    rows = run_bench(broker, tmp_path, "--only", "java", "--java-reps", "1", "--java-warmup", "1")
+    assert [row["target"] for row in rows.values()] == ["< 1.0x", "< 1.0x", ""]
+    assert all(row["measured"] > 0 for row in rows.values())

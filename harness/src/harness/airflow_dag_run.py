@@ -69,7 +69,11 @@ with create_session() as session:
 _TEST_DAG = """
 import json, sys, traceback
 from airflow.__main__ import main
-mark, dag_id, conf = sys.argv[1:]
+mark, dag_id, conf, warm_api = sys.argv[1:]
+if warm_api == "1":  # one request builds the in-process Execution API's routes (cached: `dags test` uses it)
+    import httpx
+    from airflow.sdk.execution_time.supervisor import in_process_api_server
+    httpx.Client(transport=in_process_api_server().transport, base_url="http://in-process.invalid").get("/")
 sys.argv = ["airflow", "dags", "test", dag_id, "-c", conf]
 try:
     main()
@@ -83,9 +87,14 @@ with create_session() as session:
     run = session.query(DagRun).filter_by(dag_id=dag_id).order_by(DagRun.id.desc()).first()
     rows = session.query(XComModel).filter_by(dag_id=dag_id, run_id=run.run_id).all()
     xcoms = [[row.task_id, row.map_index, row.key, XComModel.deserialize_value(row)] for row in rows]
-    columns = TaskInstance.task_id, TaskInstance.map_index, TaskInstance.state
+    ti = TaskInstance
+    columns = ti.task_id, ti.map_index, ti.state, ti.start_date, ti.end_date
     tasks = session.query(*columns).filter_by(dag_id=dag_id, run_id=run.run_id).all()
-    outcome = {"run_id": run.run_id, "state": run.state, "xcoms": xcoms, "tasks": [list(ti) for ti in tasks]}
+    outcome = {"run_id": run.run_id, "state": run.state, "xcoms": xcoms}
+    outcome["tasks"] = [
+        [task_id, index, state, (end - start).total_seconds() if start and end else None]
+        for task_id, index, state, start, end in tasks
+    ]
     print(mark + json.dumps(outcome), file=sys.__stdout__, flush=True)
 """
 # Marks the outcome's line: listeners (OpenLineage's, at exit) may print after it.
@@ -104,13 +113,23 @@ class DagRunResult:
     mapped_states: dict[tuple[str, int], str] = field(default_factory=dict)
     #: Each mapped task instance's XComs, by (task_id, map_index, key).
     mapped_xcoms: dict[tuple[str, int, str], Any] = field(default_factory=dict)
+    #: Seconds from each finished (unmapped) task instance's start_date to its end_date, by task_id.
+    task_durations: dict[str, float] = field(default_factory=dict)
 
 
 class AirflowHome:
     """An isolated AIRFLOW_HOME with a migrated SQLite database and connections given as environment variables."""
 
-    def __init__(self, path: Path, connections: dict[str, dict[str, Any]], dags_folder: Path = EXAMPLE_DAGS) -> None:
+    def __init__(
+        self,
+        path: Path,
+        connections: dict[str, dict[str, Any]],
+        dags_folder: Path = EXAMPLE_DAGS,
+        python: Path | str = sys.executable,
+    ) -> None:
+        """``python``: the interpreter that runs Airflow (another environment with this one's Airflow version)."""
         self.path = path
+        self.python = str(python)
         self.env = {
             **os.environ,
             "AIRFLOW_HOME": str(path),
@@ -125,24 +144,31 @@ class AirflowHome:
     def airflow(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         return self._python("-m", "airflow", *args, check=check)
 
-    def test_dag(self, dag_id: str, conf: dict[str, Any] | None = None) -> DagRunResult:
-        """Run the DAG once; a failed task gives state 'failed', not an exception."""
-        completed = self._python("-c", _TEST_DAG, _OUTCOME_MARK, dag_id, json.dumps(conf or {}), check=False)
+    def test_dag(self, dag_id: str, conf: dict[str, Any] | None = None, warm_api: bool = False) -> DagRunResult:
+        """Run the DAG once; a failed task gives state 'failed', not an exception.
+
+        ``warm_api``: build Airflow's in-process Execution API before the run. `airflow dags test` stamps the first
+        task's start_date and only then builds it (seconds on a loaded machine, nothing a deployed task pays), so
+        task_durations measure the tasks themselves only with it (Airflow 3.1+).
+        """
+        arguments = (_OUTCOME_MARK, dag_id, json.dumps(conf or {}), "1" if warm_api else "0")
+        completed = self._python("-c", _TEST_DAG, *arguments, check=False)
         lines = completed.stdout.splitlines()
         marked = [line for line in lines if line.startswith(_OUTCOME_MARK)]
         if not marked:
             output = "\n".join(lines[-60:]) + completed.stderr[-5000:]
             raise RuntimeError(f"`airflow dags test {dag_id}` ended without a DAG run:\n{output}")
         outcome = json.loads(marked[-1].removeprefix(_OUTCOME_MARK))
-        xcoms = outcome["xcoms"]
+        xcoms, tasks = outcome["xcoms"], outcome["tasks"]
         result = DagRunResult(
             run_id=outcome["run_id"],
             state=outcome["state"],
             output="\n".join(line for line in lines if not line.startswith(_OUTCOME_MARK)) + completed.stderr,
             xcoms={(task_id, key): value for task_id, index, key, value in xcoms if index < 0},
-            task_states={task_id: state for task_id, index, state in outcome["tasks"] if index < 0},
-            mapped_states={(task_id, index): state for task_id, index, state in outcome["tasks"] if index >= 0},
+            task_states={task_id: state for task_id, index, state, _ in tasks if index < 0},
+            mapped_states={(task_id, index): state for task_id, index, state, _ in tasks if index >= 0},
             mapped_xcoms={(task_id, index, key): value for task_id, index, key, value in xcoms if index >= 0},
+            task_durations={task_id: took for task_id, index, _, took in tasks if index < 0 and took is not None},
         )
         self._finished_runs[(dag_id, result.run_id)] = result
         return result
@@ -177,7 +203,7 @@ class AirflowHome:
 
     def _python(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         completed = subprocess.run(
-            [sys.executable, *args], env=self.env, cwd=self.path, capture_output=True, text=True, timeout=300
+            [self.python, *args], env=self.env, cwd=self.path, capture_output=True, text=True, timeout=300
         )
         if check and completed.returncode != 0:
             raise RuntimeError(f"{args[:3]} failed ({completed.returncode}):\n{completed.stdout}\n{completed.stderr}")
