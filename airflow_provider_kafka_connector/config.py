@@ -51,6 +51,14 @@ MISCELLANEOUS_DEFAULTS: dict[str, str] = {
 }
 
 
+# The translator names the OAuth client's id and secret as the Java client and librdkafka 2.11+ do; librdkafka
+# before 2.11 (confluent-kafka 2.6, the oldest supported) knows only the older names, which later releases still take.
+_PORTABLE_NAMES = {
+    "sasl.oauthbearer.client.credentials.client.id": "sasl.oauthbearer.client.id",
+    "sasl.oauthbearer.client.credentials.client.secret": "sasl.oauthbearer.client.secret",
+}
+
+
 class ProducerConfig(RedactedDict):
     """A librdkafka configuration (names to string values) that never shows its secrets when printed."""
 
@@ -93,6 +101,9 @@ def build_producer_config(
             for name in spellings:
                 config.pop(name, None)
     config.update(overrides)
+    for name, portable in _PORTABLE_NAMES.items():
+        if name in config:
+            config[portable] = config.pop(name)
     apply_idempotence_rule(config, explicit=overrides.get("enable.idempotence"))
     _apply_oidc_method(config)
     config.setdefault("enable.sparse.connections", sparse_connections_default(config))

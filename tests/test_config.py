@@ -446,3 +446,17 @@ def test_a_token_endpoint_without_a_method_is_librdkafkas_oidc_login():
     given = {**endpoint, "sasl.oauthbearer.method": "default"}
     assert build_producer_config(settings, given)["sasl.oauthbearer.method"] == "default"
     assert "sasl.oauthbearer.method" not in build_producer_config(settings, {"sasl.mechanism": "OAUTHBEARER"})
+
+
+def test_the_oauth_client_id_and_secret_get_the_names_every_supported_librdkafka_takes():
+    jaas = (
+        "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required "
+        "clientId='airflow' clientSecret='Client-Secret-42x';"
+    )
+    layer = {"sasl.oauthbearer.token.endpoint.url": "https://idp/token", "sasl.jaas.config": jaas}
+    config = build_producer_config(ConnectionSettings("kafka", host="b:1"), layer)
+    assert (config["sasl.oauthbearer.client.id"], config["sasl.oauthbearer.client.secret"]) == (
+        "airflow",
+        "Client-Secret-42x",
+    )
+    assert not any(name.startswith("sasl.oauthbearer.client.credentials.") for name in config)

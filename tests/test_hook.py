@@ -66,7 +66,7 @@ def test_producer_config_shows_no_oauth_client_secret(kafka_connection):
         },
     )
     config = KafkaProducerHook(conn_id).producer_config()
-    assert config["sasl.oauthbearer.client.credentials.client.secret"] == "Client-Secret-42x"
+    assert config["sasl.oauthbearer.client.secret"] == "Client-Secret-42x"  # the name every librdkafka takes
     assert "Client-Secret-42x" not in repr(config) + str(config)
     assert "https://idp.example.com/token" in repr(config)
 
