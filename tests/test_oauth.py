@@ -180,7 +180,7 @@ def test_a_rejected_token_and_an_unreachable_token_endpoint_fail_with_the_cause(
 # Rendered fields with a client secret: tests/test_secrets.py (oauth_jaas_in_task_properties).
 def test_no_client_secret_in_logs_or_xcom(oauth_run):
     run = oauth_run
-    assert "sasl.oauthbearer.client.credentials.client.secret': '***'" in run.output
+    assert "sasl.oauthbearer.client.secret': '***'" in run.output  # the logged configuration (the portable name)
     assert oidc.CLIENT_SECRET not in run.output + str(run.xcoms)
 
 
