@@ -2,52 +2,24 @@
 
 from __future__ import annotations
 
-import logging
 import re
 import time
-from dataclasses import dataclass
 
 import pytest
+from conftest import Failure
 
-from airflow_provider_kafka_connector.exceptions import KafkaConnectorError, KafkaDeliveryError
+from airflow_provider_kafka_connector.exceptions import KafkaDeliveryError
 from airflow_provider_kafka_connector.hooks.kafka_producer import KafkaProducerHook
 from airflow_provider_kafka_connector.producer import OutgoingMessage
 from airflow_provider_kafka_connector.serialization import ANY_PARTITION
 from harness.kafka_broker import make_ca
 from harness.ports import free_port
-from harness.pytest_plugin import FAILURE_REPORT, require
+from harness.pytest_plugin import require
 
 pytestmark = pytest.mark.broker
 
 SECRET = "Zq9-distinctive-pässwörd'\"; =\\x"
 FAST_SECONDS = 5
-
-
-@dataclass
-class Failure:
-    error: BaseException
-    seconds: float
-    shown: str  # everything the user could see: exception text, log records, the process's own output
-
-
-@pytest.fixture
-def fail(kafka_connection, caplog, capfd, request):
-    """Sends one message through a fresh connection and returns how it failed."""
-
-    def attempt(topic="t", value=b"v", additional_properties=None, **connection) -> Failure:
-        conn_id = kafka_connection(**connection)
-        caplog.set_level(logging.DEBUG)
-        started = time.monotonic()
-        with pytest.raises(KafkaConnectorError) as raised:  # every failure is one of ours, never a bare ValueError
-            with KafkaProducerHook(conn_id).get_producer(additional_properties) as producer:
-                producer.send(OutgoingMessage(topic=topic, key=b"k", value=value, headers=[]))
-        seconds = time.monotonic() - started
-        out, err = capfd.readouterr()
-        shown = "\n".join([str(raised.value), repr(raised.value), caplog.text, out, err])
-        FAILURE_REPORT.append((request.node.name, seconds, str(raised.value).splitlines()[0]))
-        return Failure(raised.value, seconds, shown)
-
-    return attempt
 
 
 def assert_hidden(failure: Failure, *secrets: str) -> None:

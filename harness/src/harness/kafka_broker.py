@@ -22,7 +22,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -44,7 +43,7 @@ from confluent_kafka.admin import (
 
 from harness.certificates import Certificate, ClientCertificates
 from harness.certificates import make_ca as make_ca  # kept importable from here for existing tests
-from harness.locations import PACKAGE_DIR, cache_dir
+from harness.locations import PACKAGE_DIR, cache_dir, work_directory
 from harness.ports import free_ports
 
 if TYPE_CHECKING:
@@ -639,16 +638,12 @@ def start_broker(work_dir: Path, oidc: OidcServer | None = None) -> KafkaBroker:
 @contextlib.contextmanager
 def running_broker(work_dir: Path | None = None, oidc: OidcServer | None = None) -> Iterator[KafkaBroker]:
     """Start a broker, yield it, always stop it; a temporary work_dir is removed afterwards."""
-    directory = work_dir or Path(tempfile.mkdtemp(prefix="kafka-harness-"))
-    broker: KafkaBroker | None = None
-    try:
+    with work_directory(work_dir, "kafka-harness-") as directory:
         broker = start_broker(directory, oidc)
-        yield broker
-    finally:
-        if broker is not None:
+        try:
+            yield broker
+        finally:
             broker.stop()
-        if work_dir is None:
-            shutil.rmtree(directory, ignore_errors=True)
 
 
 # --- environment ----------------------------------------------------------------------------------

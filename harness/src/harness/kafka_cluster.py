@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
-import tempfile
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -34,6 +32,7 @@ from harness.kafka_broker import (
     fetch_jars,
     prepare_node,
 )
+from harness.locations import work_directory
 
 SIZE = 3
 REPLICAS = 3
@@ -173,13 +172,9 @@ def _wait_for_brokers(cluster: KafkaCluster, size: int, timeout: float = 60) -> 
 @contextlib.contextmanager
 def running_cluster(work_dir: Path | None = None) -> Iterator[KafkaCluster]:
     """Start a cluster, yield it, always stop it; a temporary work_dir is removed afterwards."""
-    directory = work_dir or Path(tempfile.mkdtemp(prefix="kafka-cluster-"))
-    cluster: KafkaCluster | None = None
-    try:
+    with work_directory(work_dir, "kafka-cluster-") as directory:
         cluster = start_cluster(directory)
-        yield cluster
-    finally:
-        if cluster is not None:
+        try:
+            yield cluster
+        finally:
             cluster.stop()
-        if work_dir is None:
-            shutil.rmtree(directory, ignore_errors=True)

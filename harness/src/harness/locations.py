@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -27,3 +31,16 @@ def cache_dir() -> Path:
     if repo is not None:
         return repo / ".cache"
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "kafka-connector-harness"
+
+
+@contextlib.contextmanager
+def work_directory(work_dir: Path | None, prefix: str) -> Iterator[Path]:
+    """work_dir as given (kept afterwards), or a new temporary directory that is removed afterwards."""
+    if work_dir is not None:
+        yield work_dir
+        return
+    directory = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        yield directory
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)

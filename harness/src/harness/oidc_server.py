@@ -22,7 +22,6 @@ import json
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -31,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.kafka_broker import _spawn, _terminate, fetch_maven_jars
-from harness.locations import PACKAGE_DIR, cache_dir
+from harness.locations import PACKAGE_DIR, cache_dir, work_directory
 from harness.ports import LOOPBACK, free_port
 
 VERSION = "2.1.10"
@@ -175,16 +174,12 @@ def _tail(server: OidcServer, lines: int = 40) -> str:
 @contextlib.contextmanager
 def running_oidc_server(work_dir: Path | None = None, token_lifetime: int = 3600) -> Iterator[OidcServer]:
     """Start a server, yield it, always stop it; a temporary work_dir is removed afterwards."""
-    directory = work_dir or Path(tempfile.mkdtemp(prefix="oidc-server-"))
-    server: OidcServer | None = None
-    try:
+    with work_directory(work_dir, "oidc-server-") as directory:
         server = start_oidc_server(directory, token_lifetime)
-        yield server
-    finally:
-        if server is not None:
+        try:
+            yield server
+        finally:
             server.stop()
-        if work_dir is None:
-            shutil.rmtree(directory, ignore_errors=True)
 
 
 if __name__ == "__main__":

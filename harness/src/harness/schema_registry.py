@@ -30,7 +30,7 @@ from pathlib import Path
 
 # One process launcher and one way to stop for every JVM the harness starts (they die with the test process).
 from harness.kafka_broker import _spawn, _terminate
-from harness.locations import cache_dir
+from harness.locations import cache_dir, work_directory
 from harness.ports import LOOPBACK, free_ports
 
 APICURIO_VERSION = "3.0.9"
@@ -164,16 +164,12 @@ def _tail(registry: SchemaRegistry, lines: int = 40) -> str:
 @contextlib.contextmanager
 def running_schema_registry(work_dir: Path | None = None) -> Iterator[SchemaRegistry]:
     """Start a registry, yield it, always stop it; a temporary work_dir is removed afterwards."""
-    directory = work_dir or Path(tempfile.mkdtemp(prefix="schema-registry-"))
-    registry: SchemaRegistry | None = None
-    try:
+    with work_directory(work_dir, "schema-registry-") as directory:
         registry = start_schema_registry(directory)
-        yield registry
-    finally:
-        if registry is not None:
+        try:
+            yield registry
+        finally:
             registry.stop()
-        if work_dir is None:
-            shutil.rmtree(directory, ignore_errors=True)
 
 
 if __name__ == "__main__":
