@@ -7,6 +7,7 @@ Only the standard library is imported at module level, so the ``import`` case st
 
 from __future__ import annotations
 
+import functools
 import importlib
 import json
 import os
@@ -88,17 +89,28 @@ def ours(
     return run
 
 
-def bare(topic: str, count: int, config: dict[str, str]) -> Callable[[], float]:
-    """A bare confluent-kafka script: Producer(conf), produce each message, poll(0) every 1000, one flush."""
-    from confluent_kafka import Producer
+def bare(topic: str, count: int, config: dict[str, str], reports: bool = False) -> Callable[[], float]:
+    """A bare confluent-kafka script: Producer(conf), produce each message, poll(0) every 1000, one flush.
+
+    With ``reports`` each message has the smallest delivery callback that tells a failed message from an
+    acknowledged one (without it, flush() returning 0 also counts failed messages as done).
+    """
+    from confluent_kafka import KafkaError, Message, Producer
 
     def run() -> float:
+        failed: list[KafkaError] = []
+
+        def on_delivery(error: KafkaError | None, _: Message) -> None:
+            if error is not None:
+                failed.append(error)
+
         start = time.perf_counter()
         producer = Producer(config)
+        produce = functools.partial(producer.produce, on_delivery=on_delivery) if reports else producer.produce
         for i in range(count):
             while True:
                 try:
-                    producer.produce(topic, PAYLOAD)
+                    produce(topic, PAYLOAD)
                     break
                 except BufferError:  # the local queue is full (only past 100,000 messages): let librdkafka send
                     producer.poll(0.05)
@@ -107,8 +119,8 @@ def bare(topic: str, count: int, config: dict[str, str]) -> Callable[[], float]:
         remaining = producer.flush()
         del producer  # destroys the client, as our operator does before execute() returns
         elapsed = time.perf_counter() - start
-        if remaining:
-            raise RuntimeError(f"the bare producer still had {remaining} messages queued after flush()")
+        if remaining or failed:
+            raise RuntimeError(f"the bare producer: {remaining} messages queued after flush(), {len(failed)} failed")
         return elapsed
 
     return run
@@ -258,6 +270,7 @@ def case_batch(p: dict[str, Any]) -> dict[str, Any]:
     runners = {
         "ours": (ours(p["topic"], n), p["reps"], p["warmup"]),
         "bare": (bare(p["topic"], n, producer_config()), p["reps"], p["warmup"]),
+        "bare_reported": (bare(p["topic"], n, producer_config(), reports=True), p["reps"], p["warmup"]),
     }
     return {"seconds": interleaved(runners), "delivered": delivered(p["topic"])}
 
