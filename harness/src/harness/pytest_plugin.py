@@ -20,8 +20,11 @@ Fixtures:
                       started only when a test asks for it (harness.schema_registry)
     oidc_server       one real OAuth 2.0 / OIDC token endpoint (harness.oidc_server) per test module, whose tokens
                       live OIDC_TOKEN_LIFETIME seconds, so that a client refreshes them during a test
+    identity_provider one real identity provider per test module (harness.identity_provider: Spring Authorization
+                      Server), which authenticates OAuth clients (a wrong client secret is refused)
     oauth_broker      a broker of its own per test module with the OAUTH listener (SASL_SSL, OAUTHBEARER), which
-                      accepts oidc_server's tokens and makes a client present a fresh one when its token expires
+                      accepts oidc_server's tokens and makes a client present a fresh one when its token expires,
+                      and the IDP_OAUTH listener, which accepts identity_provider's
 
 Also:
     require(value, what)  skips a test whose feature an external broker did not describe
@@ -42,6 +45,8 @@ import pluggy
 import pytest
 
 from harness.airflow_deployment import AirflowDeployment, running_airflow
+from harness.identity_provider import IdentityProvider, running_identity_provider
+from harness.identity_provider import fetch_jars as fetch_identity_provider
 from harness.kafka_broker import KafkaBroker, broker_env, existing_broker_from_env, running_broker
 from harness.kafka_cluster import KafkaCluster, running_cluster
 from harness.oidc_server import OidcServer, running_oidc_server
@@ -92,11 +97,27 @@ def oidc_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OidcServer
 
 # Its own broker, not a listener of the session's: that would start the OIDC server in every session.
 @pytest.fixture(scope="module")
-def oauth_broker(oidc_server: OidcServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaBroker]:
+def oauth_broker(
+    oidc_server: OidcServer, identity_provider: IdentityProvider, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[KafkaBroker]:
     started = time.monotonic()
-    with running_broker(tmp_path_factory.mktemp("kafka-oauth"), oidc=oidc_server) as broker:
-        FIGURES.append(f"Kafka broker with the OAUTH listener started in {time.monotonic() - started:.1f} s")
+    directory = tmp_path_factory.mktemp("kafka-oauth")
+    with running_broker(directory, oidc=oidc_server, idp=identity_provider) as broker:
+        FIGURES.append(f"Kafka broker with the OAuth listeners started in {time.monotonic() - started:.1f} s")
         yield broker
+
+
+@pytest.fixture(scope="module")
+def identity_provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IdentityProvider]:
+    started = time.monotonic()
+    fetch_identity_provider()
+    built = time.monotonic()
+    with running_identity_provider(tmp_path_factory.mktemp("identity-provider")) as provider:
+        FIGURES.append(
+            f"identity provider (Spring Authorization Server) built or found in {built - started:.1f} s, "
+            f"started in {time.monotonic() - built:.1f} s"
+        )
+        yield provider
 
 
 @pytest.fixture
