@@ -41,7 +41,7 @@ CLIENT_SECRET = "1dp-Cl1ent-s3cret;pw"
 TOKEN_LIFETIME = 300
 
 
-def _build_dir() -> Path:
+def build_dir() -> Path:
     """The cache directory of this build of the server: a change to its sources makes a new one."""
     digest = hashlib.sha256(b"".join(path.read_bytes() for path in SOURCES)).hexdigest()[:12]
     return cache_dir() / f"identity-provider-{digest}"
@@ -72,7 +72,7 @@ class IdentityProvider:
 
 
 def fetch_jars() -> Path:
-    lib_dir = _build_dir() / "lib"
+    lib_dir = build_dir() / "lib"
     build = ("package", f"-Didp.build={lib_dir.parent / 'build'}", f"-Didp.lib={lib_dir}")
     return fetch_maven_jars(POM, lib_dir, MAIN_JAR, "identity provider (Spring Authorization Server)", build)
 

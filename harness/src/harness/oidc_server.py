@@ -7,7 +7,8 @@ server issues a good token (scope `kafka`), one for another audience (scope `wro
 issuer, signed with the same key (scope `wrong-issuer`).
 
 Known limit: the server authenticates no client. It issues a token for any client id and secret, so a wrong client
-secret cannot be shown failing against it.
+secret cannot be shown failing against it; harness.identity_provider (Spring Authorization Server, the broker's
+IDP_OAUTH listener) authenticates its clients and shows that case.
 
 The jars are fetched with Maven once into harness.locations.cache_dir(), as the broker's are.
 
