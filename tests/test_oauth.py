@@ -100,8 +100,6 @@ class OAuthSetup:
                 f'clientSecret="{secret}" scope="{oidc.SCOPE}";',
             }
 
-        handler = f"{OAUTH}.OAuthBearerLoginCallbackHandler"
-
         return {
             "librdkafka_names": librdkafka(),
             "java_names": java(),
@@ -125,7 +123,7 @@ class OAuthSetup:
             # At the IDP_OAUTH listener (host: idp_servers), whose identity provider authenticates the client.
             "idp_right_secret": librdkafka(endpoint=self.idp_token_endpoint, secret=idp.CLIENT_SECRET),
             "idp_wrong_secret": librdkafka(endpoint=self.idp_token_endpoint, secret=WRONG_SECRET),
-            "idp_wrong_secret_in_jaas_line": java(handler, self.idp_token_endpoint, WRONG_SECRET),
+            "idp_wrong_secret_in_jaas_line": java(endpoint=self.idp_token_endpoint, secret=WRONG_SECRET),
         }
 
     def host(self, name: str) -> str:
