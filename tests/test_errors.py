@@ -207,3 +207,33 @@ def test_replica_shortfall_names_partitions_below_min_insync_and_without_a_leade
     assert errors.replica_shortfall("orders", {2: partitions[2]}, min_insync=2) == ""
     # Without the topic's setting (not readable) only the partitions without a leader are named.
     assert "NOT_ENOUGH_REPLICAS" not in errors.replica_shortfall("orders", partitions, min_insync=None)
+
+
+RECORDED_OAUTH = json.loads(
+    (Path(__file__).parent / "data" / "librdkafka" / "recorded-oauth.json").read_text(encoding="utf-8")
+)
+# Keycloak 26.7.3's answer to a wrong client secret (HTTP 401), as its token endpoint gave it on the test machine;
+# librdkafka reports a token endpoint's answer after its prefix, as in recorded-oauth.json.
+KEYCLOAK_WRONG_SECRET = (
+    '{"error":"unauthorized_client","error_description":"Invalid client or Invalid client credentials"}'
+)
+
+
+def wrong_secret_reasons() -> dict[str, tuple[str, dict[str, str]]]:
+    run = RECORDED_OAUTH["runs"]["oauth_token_endpoint_refuses_the_client"]
+    [error] = [event["str"] for event in run["events"] if event["kind"] == "error"]
+    keycloak = f"Failed to acquire SASL OAUTHBEARER token: {KEYCLOAK_WRONG_SECRET}"
+    return {"spring_authorization_server": (error, run["config"]), "keycloak": (keycloak, run["config"])}
+
+
+@pytest.mark.parametrize("name", ["spring_authorization_server", "keycloak"])
+def test_a_wrong_client_secret_names_the_token_endpoint_its_answer_and_the_secret_setting(name):
+    reason, config = wrong_secret_reasons()[name]
+    answer = reason.split("token: ", 1)[1]
+    error = json.loads(answer)["error"]
+    message = errors.oauth_failure(config, reason)
+    assert message.splitlines() == [message]
+    endpoint = config["sasl.oauthbearer.token.endpoint.url"]
+    assert message.startswith(f"The token endpoint {endpoint} refused to issue an OAuth token ({error}): {answer}. ")
+    assert "check 'sasl.oauthbearer.client.id' and 'sasl.oauthbearer.client.secret'" in message
+    assert config["sasl.oauthbearer.client.secret"] not in message

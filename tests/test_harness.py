@@ -19,6 +19,7 @@ from confluent_kafka import KafkaError, Producer
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import pkcs12
 
+import harness.identity_provider
 import harness.kafka_broker
 import harness.oidc_server
 from harness.airflow_dag_run import AirflowHome, migrated_database
@@ -205,6 +206,8 @@ def test_the_harness_comes_from_its_own_distribution_and_caches_jars_in_the_repo
     assert harness.kafka_broker.POM.is_file()
     assert harness.oidc_server.LIB_DIR == REPO / ".cache" / f"mock-oauth2-server-{harness.oidc_server.VERSION}" / "lib"
     assert harness.oidc_server.POM.is_file()
+    assert harness.identity_provider.build_dir().parent == REPO / ".cache"
+    assert all(path.is_file() for path in harness.identity_provider.SOURCES)
 
 
 def test_free_ports_are_distinct_and_closed() -> None:

@@ -4,8 +4,9 @@ fresh one when its token expires: librdkafka's names, the Java client's (as host
 a JAAS line in the task succeed; a token the broker rejects and an unreachable token endpoint fail their task with
 the cause; a batch outlives its token; no client secret is shown in the task logs or XCom.
 
-The harness's token endpoint issues a token for any client secret, so a wrong secret is not shown failing here;
-tests/test_client_watch.py explains a recorded refusal (HTTP 401, invalid_client)."""
+That token endpoint issues a token for any client secret. A wrong secret is shown failing at the broker's IDP_OAUTH
+listener, whose identity provider authenticates its clients (harness.identity_provider, Spring Authorization
+Server): the right secret delivers there, a wrong one fails its task at once with the token endpoint's answer."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_kafka_connector.hooks.kafka_producer import KafkaProducerHook
+from harness import identity_provider as idp
 from harness import oidc_server as oidc
 from harness.airflow_dag_run import AirflowHome
 from harness.ports import free_port
@@ -33,6 +35,8 @@ TASK_WITH_JAAS_LINE = "java_jaas_line_in_task"
 OAUTH = "org.apache.kafka.common.security.oauthbearer"
 FAST_SECONDS = 5
 FORMS = ("librdkafka_names", "java_names", "java_names_older_handler", "java_client_id_property")
+IDP_FORMS = ("idp_right_secret",)
+WRONG_SECRET = "Wr0ng-1dp-s3cret;pw"
 FAILURE_MESSAGES = {
     "wrong_audience": "rejected the OAuth token that {endpoint} issued to client 'airflow-kafka-client': "
     'sasl_ssl://{servers}/bootstrap: SASL authentication error: {{"status":"invalid_token"}}',
@@ -41,6 +45,14 @@ FAILURE_MESSAGES = {
     "token_endpoint_unreachable": "No OAuth token from the token endpoint {endpoint}: Failed to connect to "
     "127.0.0.1:{port} after 0 ms: Could not connect to server. Check 'sasl.oauthbearer.token.endpoint.url'",
 }
+# The first line of the error: the identity provider's answer (HTTP 401) and the settings to check.
+WRONG_SECRET_LINE = (
+    "The token endpoint {endpoint} refused to issue an OAuth token (invalid_client): "
+    '{{"error":"invalid_client"}}. It does not accept client \'airflow-kafka-client\' with the client secret given: '
+    "check 'sasl.oauthbearer.client.id' and 'sasl.oauthbearer.client.secret' (the Java JAAS line's clientId and "
+    "clientSecret)."
+)
+WRONG_SECRET_FAILURES = ("idp_wrong_secret", "idp_wrong_secret_in_jaas_line")
 
 
 @dataclass(frozen=True)
@@ -49,6 +61,8 @@ class OAuthSetup:
     ca_file: str
     token_endpoint: str
     unreachable_endpoint: str
+    idp_servers: str  # the IDP_OAUTH listener
+    idp_token_endpoint: str
 
     def extras(self) -> dict[str, dict[str, Any]]:
         """The extra of each task's connection (kafka_<task>), and of kafka_oauth_endpoint_only (no client)."""
@@ -59,25 +73,31 @@ class OAuthSetup:
             "ssl.truststore.location": self.ca_file,
         }
 
-        def librdkafka(scope: str = oidc.SCOPE, endpoint: str = self.token_endpoint) -> dict[str, str]:
+        def librdkafka(
+            scope: str = oidc.SCOPE, endpoint: str = self.token_endpoint, secret: str = oidc.CLIENT_SECRET
+        ) -> dict[str, str]:
             return {
                 **tls,
                 "sasl.mechanism": "OAUTHBEARER",
                 "sasl.oauthbearer.method": "oidc",
                 "sasl.oauthbearer.client.id": oidc.CLIENT_ID,
-                "sasl.oauthbearer.client.secret": oidc.CLIENT_SECRET,
+                "sasl.oauthbearer.client.secret": secret,
                 "sasl.oauthbearer.token.endpoint.url": endpoint,
                 "sasl.oauthbearer.scope": scope,
             }
 
-        def java(handler: str = f"{OAUTH}.OAuthBearerLoginCallbackHandler") -> dict[str, str]:
+        def java(
+            handler: str = f"{OAUTH}.OAuthBearerLoginCallbackHandler",
+            endpoint: str = self.token_endpoint,
+            secret: str = oidc.CLIENT_SECRET,
+        ) -> dict[str, str]:
             return {
                 **java_tls,
                 "sasl.mechanism": "OAUTHBEARER",
                 "sasl.login.callback.handler.class": handler,
-                "sasl.oauthbearer.token.endpoint.url": self.token_endpoint,
+                "sasl.oauthbearer.token.endpoint.url": endpoint,
                 "sasl.jaas.config": f'{OAUTH}.OAuthBearerLoginModule required clientId="{oidc.CLIENT_ID}" '
-                f'clientSecret="{oidc.CLIENT_SECRET}" scope="{oidc.SCOPE}";',
+                f'clientSecret="{secret}" scope="{oidc.SCOPE}";',
             }
 
         return {
@@ -100,12 +120,23 @@ class OAuthSetup:
             "wrong_issuer": librdkafka(oidc.WRONG_ISSUER_SCOPE),
             "token_endpoint_unreachable": librdkafka(endpoint=self.unreachable_endpoint),
             "oauth_endpoint_only": {k: v for k, v in java().items() if k != "sasl.jaas.config"},
+            # At the IDP_OAUTH listener (host: idp_servers), whose identity provider authenticates the client.
+            "idp_right_secret": librdkafka(endpoint=self.idp_token_endpoint, secret=idp.CLIENT_SECRET),
+            "idp_wrong_secret": librdkafka(endpoint=self.idp_token_endpoint, secret=WRONG_SECRET),
+            "idp_wrong_secret_in_jaas_line": java(endpoint=self.idp_token_endpoint, secret=WRONG_SECRET),
         }
+
+    def host(self, name: str) -> str:
+        """The bootstrap servers of the connection kafka_<name>."""
+        return self.idp_servers if name.startswith("idp_") else self.servers
 
     def failure_message(self, name: str) -> str:
         endpoint = self.unreachable_endpoint if name == "token_endpoint_unreachable" else self.token_endpoint
         port = self.unreachable_endpoint.split(":")[2].split("/")[0]
         return FAILURE_MESSAGES[name].format(endpoint=endpoint, servers=self.servers, port=port)
+
+    def wrong_secret_line(self) -> str:
+        return WRONG_SECRET_LINE.format(endpoint=self.idp_token_endpoint)
 
 
 @dataclass(frozen=True)
@@ -114,20 +145,28 @@ class OAuthRun:
     output: str
     task_states: dict[str, str]
     xcoms: dict[tuple[str, str], Any]
+    task_durations: dict[str, float]
     batch_token_requests: int
 
 
 @pytest.fixture(scope="module")
-def setup(oauth_broker, oidc_server) -> OAuthSetup:
-    assert oauth_broker.oauth and oauth_broker.ca_file
+def setup(oauth_broker, oidc_server, identity_provider) -> OAuthSetup:
+    assert oauth_broker.oauth and oauth_broker.idp_oauth and oauth_broker.ca_file
     unreachable = f"http://127.0.0.1:{free_port()}/kafka/token"
-    return OAuthSetup(oauth_broker.oauth, str(oauth_broker.ca_file), oidc_server.token_endpoint, unreachable)
+    return OAuthSetup(
+        oauth_broker.oauth,
+        str(oauth_broker.ca_file),
+        oidc_server.token_endpoint,
+        unreachable,
+        oauth_broker.idp_oauth,
+        identity_provider.token_endpoint,
+    )
 
 
 @pytest.fixture(scope="module")
 def oauth_run(oauth_broker, oidc_server, setup, tmp_path_factory) -> OAuthRun:
     connections = {
-        f"kafka_{name}": {"conn_type": "kafka_producer", "host": setup.servers, "extra": extra}
+        f"kafka_{name}": {"conn_type": "kafka_producer", "host": setup.host(name), "extra": extra}
         for name, extra in setup.extras().items()
     }
     airflow = AirflowHome(tmp_path_factory.mktemp("airflow"), connections, dags_folder=Path(__file__).parent / "dags")
@@ -135,15 +174,15 @@ def oauth_run(oauth_broker, oidc_server, setup, tmp_path_factory) -> OAuthRun:
     oauth_broker.create_topic(TOPIC)
     oauth_broker.create_topic(BATCH_TOPIC)
     started = time.monotonic()
-    run = airflow.test_dag(DAG_ID, {"topic": TOPIC, "batch_topic": BATCH_TOPIC})
+    run = airflow.test_dag(DAG_ID, {"topic": TOPIC, "batch_topic": BATCH_TOPIC}, warm_api=True)
     FIGURES.append(f"the oauth DAG run ({len(run.task_states)} tasks) took {time.monotonic() - started:.1f} s")
     requests = oidc_server.token_requests(BATCH_LABEL)
-    return OAuthRun(run.state, run.output, run.task_states, run.xcoms, requests)
+    return OAuthRun(run.state, run.output, run.task_states, run.xcoms, run.task_durations, requests)
 
 
 def test_every_form_of_oauth_login_delivers(oauth_run, oauth_broker):
     run = oauth_run
-    succeeding = {*FORMS, TASK_WITH_JAAS_LINE}
+    succeeding = {*FORMS, *IDP_FORMS, TASK_WITH_JAAS_LINE}
     assert {task: run.task_states[task] for task in succeeding} == dict.fromkeys(succeeding, "success"), run.output[
         -5000:
     ]
@@ -175,19 +214,33 @@ def test_a_rejected_token_and_an_unreachable_token_endpoint_fail_with_the_cause(
         assert setup.failure_message(task) in run.output, task
 
 
+def test_a_wrong_client_secret_fails_its_task_at_once_with_the_identity_providers_answer(oauth_run, setup):
+    run = oauth_run
+    failed = {task: run.task_states[task] for task in WRONG_SECRET_FAILURES}
+    assert failed == dict.fromkeys(WRONG_SECRET_FAILURES, "failed"), run.output[-5000:]
+    assert run.output.count(setup.wrong_secret_line()) >= len(WRONG_SECRET_FAILURES)
+    for task in WRONG_SECRET_FAILURES:
+        FIGURES.append(f"the oauth DAG's task {task} failed after {run.task_durations[task]:.2f} s")
+        assert run.task_durations[task] < 3 * FAST_SECONDS, run.task_durations
+
+
+def no_secret_in(text: str) -> bool:
+    return all(secret not in text for secret in (oidc.CLIENT_SECRET, idp.CLIENT_SECRET, WRONG_SECRET))
+
+
 # Rendered fields with a client secret: tests/test_secrets.py (oauth_jaas_in_task_properties).
 def test_no_client_secret_in_logs_or_xcom(oauth_run):
     run = oauth_run
     assert "sasl.oauthbearer.client.secret': '***'" in run.output  # the logged configuration (the portable name)
-    assert oidc.CLIENT_SECRET not in run.output + str(run.xcoms)
+    assert no_secret_in(run.output + str(run.xcoms))
 
 
 # --- without Airflow processes: the Connections UI's Test, and how fast a task fails -----------------------------
 
 
-@pytest.mark.parametrize("name", FORMS)
+@pytest.mark.parametrize("name", FORMS + IDP_FORMS)
 def test_the_connections_test_succeeds_with_each_form(setup, kafka_connection, name):
-    conn_id = kafka_connection(host=setup.servers, extra=setup.extras()[name])
+    conn_id = kafka_connection(host=setup.host(name), extra=setup.extras()[name])
     ok, message = KafkaProducerHook(conn_id).test_connection()
     assert ok, message
     assert message.startswith("Connected to Kafka cluster ") and " over SASL_SSL" in message
@@ -201,3 +254,13 @@ def test_each_failure_is_fast_and_the_same_in_the_connections_test(setup, fail, 
     ok, message = KafkaProducerHook(failure.conn_id).test_connection()
     assert not ok and setup.failure_message(name) in message
     assert oidc.CLIENT_SECRET not in str(failure.error) + message
+
+
+@pytest.mark.parametrize("name", WRONG_SECRET_FAILURES)
+def test_a_wrong_client_secret_is_fast_and_the_same_in_the_connections_test(setup, fail, name):
+    failure = fail(topic=TOPIC, host=setup.idp_servers, extra=setup.extras()[name])
+    assert failure.seconds < FAST_SECONDS
+    assert str(failure.error).splitlines()[0] == setup.wrong_secret_line()
+    ok, message = KafkaProducerHook(failure.conn_id).test_connection()
+    assert not ok and setup.wrong_secret_line() in message
+    assert no_secret_in(failure.shown + message)

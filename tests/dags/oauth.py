@@ -1,6 +1,7 @@
 """The DAG that tests/test_oauth.py runs through real Airflow: OAuth 2.0 client credentials (OAUTHBEARER) at the
-oauth_broker's OAUTH listener, in librdkafka's names and the Java client's. Each task's connection (kafka_<task_id>)
-is defined by the test."""
+oauth_broker's OAUTH listener, in librdkafka's names and the Java client's, and at its IDP_OAUTH listener, whose
+identity provider authenticates the client (idp_*: the right client secret, a wrong one in librdkafka's names and in
+a JAAS line). Each task's connection (kafka_<task_id>) is defined by the test."""
 
 from __future__ import annotations
 
@@ -13,8 +14,20 @@ from airflow.sdk import DAG
 
 from airflow_provider_kafka_connector.operators.kafka_producer import KafkaProducerOperator
 
-SUCCEEDING = ("librdkafka_names", "java_names", "java_names_older_handler", "java_client_id_property")
-FAILING = ("wrong_audience", "wrong_issuer", "token_endpoint_unreachable")
+SUCCEEDING = (
+    "librdkafka_names",
+    "java_names",
+    "java_names_older_handler",
+    "java_client_id_property",
+    "idp_right_secret",
+)
+FAILING = (
+    "wrong_audience",
+    "wrong_issuer",
+    "token_endpoint_unreachable",
+    "idp_wrong_secret",
+    "idp_wrong_secret_in_jaas_line",
+)
 # A batch that outlasts its first token (harness OIDC_TOKEN_LIFETIME: 6 s): it is sent a thousand messages at a
 # time, one chunk a second.
 BATCH_CHUNKS = 9

@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from confluent_kafka import Consumer, KafkaException, Message
 from confluent_kafka.admin import (
@@ -45,9 +45,6 @@ from harness.certificates import Certificate, ClientCertificates
 from harness.certificates import make_ca as make_ca  # kept importable from here for existing tests
 from harness.locations import PACKAGE_DIR, cache_dir, work_directory
 from harness.ports import free_ports
-
-if TYPE_CHECKING:
-    from harness.oidc_server import OidcServer
 
 KAFKA_VERSION = "4.4.0"
 POM = PACKAGE_DIR / "pom.xml"
@@ -86,6 +83,17 @@ TRICKY_USER = User('tricky "us\\er" a=b,c', TRICKY_PASSWORD)
 UNICODE_USER = User("ünïcødé-üser-€", TRICKY_PASSWORD)
 
 
+class TokenIssuer(Protocol):
+    """An OAuth 2.0 identity provider whose tokens a broker's OAUTH listener accepts (harness.oidc_server,
+    harness.identity_provider): the tokens' issuer and the URL of its signing keys."""
+
+    @property
+    def issuer(self) -> str: ...
+
+    @property
+    def jwks_endpoint(self) -> str: ...
+
+
 class BrokerError(RuntimeError):
     pass
 
@@ -102,6 +110,8 @@ class KafkaBroker:
     client_certificates: ClientCertificates | None = None
     #: A SASL_SSL listener whose only mechanism is OAUTHBEARER: tokens of the OIDC server the broker was started with.
     oauth: str | None = None
+    #: Another such listener, for the tokens of the identity provider the broker was started with.
+    idp_oauth: str | None = None
     plain_user: User | None = None
     scram_user: User | None = None
     tricky_user: User | None = None
@@ -323,8 +333,9 @@ def fetch_jars() -> Path:
     return fetch_maven_jars(POM, LIB_DIR, f"kafka_2.13-{KAFKA_VERSION}.jar", "Kafka")
 
 
-def fetch_maven_jars(pom: Path, lib_dir: Path, main_jar: str, what: str) -> Path:
-    """Download the runtime dependencies of pom into lib_dir once (Maven, under a lock); returns lib_dir."""
+def fetch_maven_jars(pom: Path, lib_dir: Path, main_jar: str, what: str, build: tuple[str, ...] = ()) -> Path:
+    """Download the runtime dependencies of pom into lib_dir once (Maven, under a lock); returns lib_dir. build: Maven
+    arguments run first, for a pom that builds main_jar itself (it must put it into lib_dir)."""
     cache = lib_dir.parent
     cache.mkdir(parents=True, exist_ok=True)
     marker = cache / "lib.complete"
@@ -335,7 +346,7 @@ def fetch_maven_jars(pom: Path, lib_dir: Path, main_jar: str, what: str) -> Path
             if shutil.which("mvn") is None:
                 raise BrokerError(f"Maven (mvn) is needed to download the {what} jars")
             command = [
-                "mvn", "-q", "-B", "-f", str(pom),
+                "mvn", "-q", "-B", "-f", str(pom), *build,
                 "dependency:copy-dependencies", "-DincludeScope=runtime", f"-DoutputDirectory={lib_dir}",
             ]  # fmt: skip
             result = subprocess.run(command, capture_output=True, text=True, check=False)
@@ -400,6 +411,7 @@ class _Ports:
     sasl_ssl: int
     ssl: int
     oauth: int
+    idp_oauth: int
     controller: int
 
     @classmethod
@@ -423,7 +435,8 @@ class _Node:
     min_insync: int = 1
     extra: tuple[tuple[str, str], ...] = ()  # further server settings
     jvm_opts: tuple[str, ...] = ()
-    oidc: OidcServer | None = None  # adds the OAUTH listener, which trusts this server's tokens
+    oidc: TokenIssuer | None = None  # adds the OAUTH listener, which trusts this server's tokens
+    idp: TokenIssuer | None = None  # adds the IDP_OAUTH listener, which trusts this one's
 
 
 def _server_settings(
@@ -437,6 +450,8 @@ def _server_settings(
     }
     if node.oidc is not None:
         listeners["OAUTH"] = ports.oauth
+    if node.idp is not None:
+        listeners["IDP_OAUTH"] = ports.idp_oauth
     advertised = ",".join(f"{name}://{HOST}:{port}" for name, port in listeners.items())
     settings = {
         "process.roles": "broker,controller",
@@ -475,36 +490,41 @@ def _server_settings(
         for mechanism in SCRAM_MECHANISMS:
             settings[f"listener.name.{listener}.{mechanism.lower()}.sasl.jaas.config"] = f"{SCRAM_MODULE} required;"
     if node.oidc is not None:
-        settings.update(_oauth_settings(node.oidc))
+        settings.update(_oauth_settings("oauth", node.oidc))
+    if node.idp is not None:
+        settings.update(_oauth_settings("idp_oauth", node.idp))
     settings.update(node.extra)
     return settings
 
 
-_PROTOCOLS = {"OAUTH": "SASL_SSL"}
+_PROTOCOLS = {"OAUTH": "SASL_SSL", "IDP_OAUTH": "SASL_SSL"}
 
 
-def _oauth_settings(oidc: OidcServer) -> dict[str, str]:
-    """The OAUTH listener: OAUTHBEARER tokens signed by one of oidc's keys (its JWKS), for AUDIENCE, from its
-    issuer, checked again whenever a token expires (a client must present a fresh one to keep its connection)."""
+def _oauth_settings(listener: str, issuer: TokenIssuer) -> dict[str, str]:
+    """An OAuth listener: OAUTHBEARER tokens signed by one of issuer's keys (its JWKS), for AUDIENCE, from that
+    issuer, checked again whenever a token expires (a client must present a fresh one to keep its connection). The
+    token checks are the listener's own settings (listener.name.<listener>.sasl.oauthbearer.*), so that each OAuth
+    listener of a broker trusts another identity provider."""
     from harness.oidc_server import AUDIENCE
 
-    prefix = "listener.name.oauth."
+    prefix = f"listener.name.{listener}."
     return {
         f"{prefix}sasl.enabled.mechanisms": "OAUTHBEARER",
         f"{prefix}oauthbearer.sasl.jaas.config": f"{OAUTHBEARER_MODULE} required;",
         f"{prefix}oauthbearer.sasl.server.callback.handler.class": OAUTHBEARER_VALIDATOR,
         f"{prefix}oauthbearer.connections.max.reauth.ms": "3600000",
-        "sasl.oauthbearer.jwks.endpoint.url": oidc.jwks_endpoint,
-        "sasl.oauthbearer.expected.audience": AUDIENCE,
-        "sasl.oauthbearer.expected.issuer": oidc.issuer,
+        f"{prefix}sasl.oauthbearer.jwks.endpoint.url": issuer.jwks_endpoint,
+        f"{prefix}sasl.oauthbearer.expected.audience": AUDIENCE,
+        f"{prefix}sasl.oauthbearer.expected.issuer": issuer.issuer,
         # No grace after a token's expiry: a client that did not refresh its token loses its connection.
-        "sasl.oauthbearer.clock.skew.seconds": "0",
+        f"{prefix}sasl.oauthbearer.clock.skew.seconds": "0",
     }
 
 
-def _oauth_jvm_opts(oidc: OidcServer | None) -> tuple[str, ...]:
+def _oauth_jvm_opts(node: _Node) -> tuple[str, ...]:
     """Kafka 4 fetches only the OAuth URLs this system property allows."""
-    return () if oidc is None else (f"-Dorg.apache.kafka.sasl.oauthbearer.allowed.urls={oidc.jwks_endpoint}",)
+    urls = [issuer.jwks_endpoint for issuer in (node.oidc, node.idp) if issuer is not None]
+    return (f"-Dorg.apache.kafka.sasl.oauthbearer.allowed.urls={','.join(urls)}",) if urls else ()
 
 
 _LOG4J2 = """\
@@ -600,6 +620,7 @@ def prepare_node(work_dir: Path, ca: Certificate, ports: _Ports, cluster_id: str
         sasl_ssl=f"{HOST}:{ports.sasl_ssl}",
         ssl=f"{HOST}:{ports.ssl}",
         oauth=f"{HOST}:{ports.oauth}" if node.oidc is not None else None,
+        idp_oauth=f"{HOST}:{ports.idp_oauth}" if node.idp is not None else None,
         ca_file=ca_file,
         client_certificates=ClientCertificates.create(ca, work_dir / "tls" / "clients"),
         plain_user=PLAIN_USER,
@@ -615,16 +636,17 @@ def prepare_node(work_dir: Path, ca: Certificate, ports: _Ports, cluster_id: str
     (work_dir / "log4j2.properties").write_text(_LOG4J2)
     _format_storage(properties, [SCRAM_USER], broker.log_file, cluster_id)
     log4j = f"-Dlog4j2.configurationFile={work_dir / 'log4j2.properties'}"
-    jvm_opts = (log4j, *_oauth_jvm_opts(node.oidc), *node.jvm_opts)
+    jvm_opts = (log4j, *_oauth_jvm_opts(node), *node.jvm_opts)
     broker._command = _java("kafka.Kafka", str(properties), jvm_opts=jvm_opts)
     return broker
 
 
-def start_broker(work_dir: Path, oidc: OidcServer | None = None) -> KafkaBroker:
+def start_broker(work_dir: Path, oidc: TokenIssuer | None = None, idp: TokenIssuer | None = None) -> KafkaBroker:
     """Start a fresh broker; its certificates, configuration, data and log live in work_dir. With oidc, it also
-    has the OAUTH listener (KafkaBroker.oauth), which accepts that server's tokens."""
+    has the OAUTH listener (KafkaBroker.oauth), which accepts that server's tokens; with idp, the IDP_OAUTH listener
+    (KafkaBroker.idp_oauth), which accepts idp's."""
     fetch_jars()
-    node = _Node(oidc=oidc)
+    node = _Node(oidc=oidc, idp=idp)
     broker = prepare_node(work_dir, Certificate.authority("harness-ca"), _Ports.free(), _random_cluster_id(), node)
     try:
         broker._launch()
@@ -636,10 +658,12 @@ def start_broker(work_dir: Path, oidc: OidcServer | None = None) -> KafkaBroker:
 
 
 @contextlib.contextmanager
-def running_broker(work_dir: Path | None = None, oidc: OidcServer | None = None) -> Iterator[KafkaBroker]:
+def running_broker(
+    work_dir: Path | None = None, oidc: TokenIssuer | None = None, idp: TokenIssuer | None = None
+) -> Iterator[KafkaBroker]:
     """Start a broker, yield it, always stop it; a temporary work_dir is removed afterwards."""
     with work_directory(work_dir, "kafka-harness-") as directory:
-        broker = start_broker(directory, oidc)
+        broker = start_broker(directory, oidc, idp)
         try:
             yield broker
         finally:

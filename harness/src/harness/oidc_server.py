@@ -7,7 +7,8 @@ server issues a good token (scope `kafka`), one for another audience (scope `wro
 issuer, signed with the same key (scope `wrong-issuer`).
 
 Known limit: the server authenticates no client. It issues a token for any client id and secret, so a wrong client
-secret cannot be shown failing against it.
+secret cannot be shown failing against it; harness.identity_provider (Spring Authorization Server, the broker's
+IDP_OAUTH listener) authenticates its clients and shows that case.
 
 The jars are fetched with Maven once into harness.locations.cache_dir(), as the broker's are.
 
@@ -152,22 +153,29 @@ def start_oidc_server(work_dir: Path, token_lifetime: int = 3600) -> OidcServer:
     }
     with server.log_file.open("wb") as log:
         server._process = _spawn(_command(), cwd=work_dir, stdout=log, stderr=log, env=env)
-    deadline = time.monotonic() + READY_TIMEOUT
     try:
-        while not _answers(f"{server.issuer}/.well-known/openid-configuration"):
-            if server._process.poll() is not None:
-                raise RuntimeError(f"the OIDC server exited with code {server._process.returncode}\n{_tail(server)}")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the OIDC server did not answer within {READY_TIMEOUT:.0f} s\n{_tail(server)}")
-            time.sleep(0.1)
+        wait_until_answers(server._process, f"{server.issuer}/.well-known/openid-configuration", server.log_file)
     except BaseException:
         server.stop()
         raise
     return server
 
 
-def _tail(server: OidcServer, lines: int = 40) -> str:
-    text = server.log_file.read_text(errors="replace") if server.log_file.exists() else "(no log)"
+def wait_until_answers(
+    process: subprocess.Popen[bytes], url: str, log_file: Path, what: str = "the OIDC server"
+) -> None:
+    """Wait until url answers 200 (READY_TIMEOUT at most); raise with the tail of log_file if process exits first."""
+    deadline = time.monotonic() + READY_TIMEOUT
+    while not _answers(url):
+        if process.poll() is not None:
+            raise RuntimeError(f"{what} exited with code {process.returncode}\n{_tail(log_file)}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{what} did not answer within {READY_TIMEOUT:.0f} s\n{_tail(log_file)}")
+        time.sleep(0.1)
+
+
+def _tail(log_file: Path, lines: int = 40) -> str:
+    text = log_file.read_text(errors="replace") if log_file.exists() else "(no log)"
     return "\n".join(text.splitlines()[-lines:])
 
 

@@ -20,8 +20,12 @@ Fixtures:
                       started only when a test asks for it (harness.schema_registry)
     oidc_server       one real OAuth 2.0 / OIDC token endpoint (harness.oidc_server) per test module, whose tokens
                       live OIDC_TOKEN_LIFETIME seconds, so that a client refreshes them during a test
+    identity_provider one real identity provider per test module (harness.identity_provider: Spring Authorization
+                      Server), which authenticates OAuth clients (a wrong client secret is refused); it starts in the
+                      background from identity_provider_starting on (a Future of it)
     oauth_broker      a broker of its own per test module with the OAUTH listener (SASL_SSL, OAUTHBEARER), which
-                      accepts oidc_server's tokens and makes a client present a fresh one when its token expires
+                      accepts oidc_server's tokens and makes a client present a fresh one when its token expires,
+                      and the IDP_OAUTH listener, which accepts identity_provider's
 
 Also:
     require(value, what)  skips a test whose feature an external broker did not describe
@@ -37,11 +41,14 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Generator, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import pluggy
 import pytest
 
 from harness.airflow_deployment import AirflowDeployment, running_airflow
+from harness.identity_provider import IdentityProvider, start_identity_provider
+from harness.identity_provider import fetch_jars as fetch_identity_provider
 from harness.kafka_broker import KafkaBroker, broker_env, existing_broker_from_env, running_broker
 from harness.kafka_cluster import KafkaCluster, running_cluster
 from harness.oidc_server import OidcServer, running_oidc_server
@@ -92,11 +99,48 @@ def oidc_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OidcServer
 
 # Its own broker, not a listener of the session's: that would start the OIDC server in every session.
 @pytest.fixture(scope="module")
-def oauth_broker(oidc_server: OidcServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaBroker]:
+def oauth_broker(
+    identity_provider_starting: Future[IdentityProvider],
+    oidc_server: OidcServer,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[KafkaBroker]:
+    directory = tmp_path_factory.mktemp("kafka-oauth")
+    identity_provider = identity_provider_starting.result()  # it started while oidc_server did
     started = time.monotonic()
-    with running_broker(tmp_path_factory.mktemp("kafka-oauth"), oidc=oidc_server) as broker:
-        FIGURES.append(f"Kafka broker with the OAUTH listener started in {time.monotonic() - started:.1f} s")
+    with running_broker(directory, oidc=oidc_server, idp=identity_provider) as broker:
+        FIGURES.append(f"Kafka broker with the OAuth listeners started in {time.monotonic() - started:.1f} s")
         yield broker
+
+
+@pytest.fixture(scope="module")
+def identity_provider_starting(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Future[IdentityProvider]]:
+    """identity_provider, built (the first time) and started in a thread of its own, so that it starts while the
+    fixtures asked for after this one do."""
+    directory = tmp_path_factory.mktemp("identity-provider")
+
+    def start() -> IdentityProvider:
+        started = time.monotonic()
+        fetch_identity_provider()
+        built = time.monotonic()
+        provider = start_identity_provider(directory)
+        FIGURES.append(
+            f"identity provider (Spring Authorization Server) built or found in {built - started:.1f} s, "
+            f"started in {time.monotonic() - built:.1f} s (in the background)"
+        )
+        return provider
+
+    with ThreadPoolExecutor(1, thread_name_prefix="identity-provider") as pool:
+        future = pool.submit(start)
+        try:
+            yield future
+        finally:
+            if future.exception() is None:
+                future.result().stop()
+
+
+@pytest.fixture(scope="module")
+def identity_provider(identity_provider_starting: Future[IdentityProvider]) -> IdentityProvider:
+    return identity_provider_starting.result()
 
 
 @pytest.fixture

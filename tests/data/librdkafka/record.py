@@ -12,13 +12,12 @@ librdkafka refuses when the producer is created (a client key it cannot read) is
 
 With ``--oauth`` it records the OAuth (OAUTHBEARER) scenarios instead, against the harness's OIDC server and a
 broker with its OAUTH listener, into ``recorded-oauth.json``. The harness's OIDC server accepts any client secret,
-so the token endpoint's refusal of a wrong secret is recorded against a stand-in endpoint here that answers as an
-identity provider does (HTTP 401, ``invalid_client``): what librdkafka reports is real, the endpoint is not an IdP.
+so the token endpoint's refusal of a wrong secret is recorded at the broker's IDP_OAUTH listener, whose identity
+provider (harness.identity_provider) authenticates its clients.
 """
 
 from __future__ import annotations
 
-import http.server
 import json
 import socket
 import sys
@@ -32,6 +31,7 @@ from confluent_kafka import KafkaError, KafkaException, Producer, libversion
 
 from airflow_provider_kafka_connector.config import ConnectionSettings, build_producer_config
 from harness import oidc_server
+from harness.identity_provider import IdentityProvider, running_identity_provider
 from harness.kafka_broker import KafkaBroker, make_ca, running_broker
 
 OUT = Path(__file__).resolve().parent / "recorded.json"
@@ -222,34 +222,15 @@ def mutual_tls_scenarios(broker: KafkaBroker, conn: Any) -> dict[str, tuple[dict
     }
 
 
-class RefusingTokenEndpoint:
-    """Answers every token request as an identity provider answers a wrong client secret."""
+def oauth_scenarios(broker: KafkaBroker, oidc: oidc_server.OidcServer, idp: IdentityProvider) -> dict[str, Any]:
+    """At the OAUTH listener (SASL_SSL, OAUTHBEARER tokens of the harness's OIDC server), and a wrong client secret
+    at the IDP_OAUTH listener (tokens of the identity provider, which authenticates its clients)."""
+    assert broker.oauth and broker.idp_oauth and broker.ca_file
 
-    def __init__(self) -> None:
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                body = b'{"error":"invalid_client","error_description":"Invalid client or Invalid client credentials"}'
-                self.send_response(401)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/realms/kafka/protocol/openid-connect/token"
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-
-
-def oauth_scenarios(broker: KafkaBroker, oidc: oidc_server.OidcServer) -> dict[str, Any]:
-    """At the OAUTH listener (SASL_SSL, OAUTHBEARER tokens of the harness's OIDC server)."""
-    assert broker.oauth and broker.ca_file
-
-    def conn(scope: str = oidc_server.SCOPE, endpoint: str = oidc.token_endpoint) -> dict[str, str]:
-        settings = ConnectionSettings("recorded", host=broker.oauth)
+    def conn(
+        scope: str = oidc_server.SCOPE, endpoint: str = oidc.token_endpoint, host: str = broker.oauth
+    ) -> dict[str, str]:
+        settings = ConnectionSettings("recorded", host=host)
         extra = {
             "security.protocol": "SASL_SSL",
             "ssl.ca.location": str(broker.ca_file),
@@ -267,7 +248,7 @@ def oauth_scenarios(broker: KafkaBroker, oidc: oidc_server.OidcServer) -> dict[s
         "oauth_wrong_audience": (conn(oidc_server.WRONG_AUDIENCE_SCOPE), 3, {}),
         "oauth_wrong_issuer": (conn(oidc_server.WRONG_ISSUER_SCOPE), 3, {}),
         "oauth_token_endpoint_unreachable": (conn(endpoint=f"http://127.0.0.1:{closed_port()}/kafka/token"), 3, {}),
-        "oauth_token_endpoint_refuses_the_client": (conn(endpoint=RefusingTokenEndpoint().url), 3, {}),
+        "oauth_token_endpoint_refuses_the_client": (conn(endpoint=idp.token_endpoint, host=broker.idp_oauth), 3, {}),
     }
 
 
@@ -286,8 +267,12 @@ def record_all(out: Path, broker: KafkaBroker, runs_to_record: dict[str, Any]) -
 
 def main() -> int:
     if sys.argv[1:] == ["--oauth"]:
-        with oidc_server.running_oidc_server() as oidc, running_broker(oidc=oidc) as broker:
-            record_all(OAUTH_OUT, broker, oauth_scenarios(broker, oidc))
+        with (
+            oidc_server.running_oidc_server() as oidc,
+            running_identity_provider() as idp,
+            running_broker(oidc=oidc, idp=idp) as broker,
+        ):
+            record_all(OAUTH_OUT, broker, oauth_scenarios(broker, oidc, idp))
         return 0
     with tempfile.TemporaryDirectory(prefix="record-librdkafka-") as tmp, running_broker() as broker:
         record_all(OUT, broker, scenarios(broker, Path(tmp)))
