@@ -132,4 +132,3 @@ def test_importing_the_operator_does_not_import_confluent_kafka():
         "assert 'airflow_provider_kafka_connector.exactly_once' not in sys.modules, 'exactly_once was imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
-
