@@ -125,5 +125,10 @@ def test_importing_the_operator_does_not_import_confluent_kafka():
         "assert 'confluent_kafka' not in sys.modules, 'confluent_kafka was imported'\n"
         "assert 'fastavro' not in sys.modules, 'fastavro was imported'\n"
         "assert 'airflow_provider_kafka_connector.schemas' not in sys.modules, 'the schemas module was imported'\n"
+        # Nor does a task without exactly_once import the transaction module.
+        "operator = airflow_provider_kafka_connector.operators.kafka_producer.KafkaProducerOperator(\n"
+        "    task_id='t', topic='orders', value='v')\n"
+        "assert operator._exactly_once_identity({}) is None\n"
+        "assert 'airflow_provider_kafka_connector.exactly_once' not in sys.modules, 'exactly_once was imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

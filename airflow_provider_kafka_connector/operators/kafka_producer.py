@@ -166,9 +166,11 @@ class KafkaProducerOperator(BaseOperator):
         return openlineage_facets(getattr(self, "_bootstrap_servers", None), self.topic)
 
     def _exactly_once_identity(self, context: Context) -> TaskInstanceIdentity | None:
+        if not self.exactly_once:  # the default path does not import the transaction module
+            return None
         from airflow_provider_kafka_connector.exactly_once import identity_of
 
-        return identity_of(context) if self.exactly_once else None
+        return identity_of(context)
 
     def _publish_once(
         self,
