@@ -22,14 +22,14 @@ import json
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.kafka_broker import _spawn, _terminate, fetch_maven_jars
-from harness.locations import PACKAGE_DIR, cache_dir, work_directory
-from harness.oidc_server import AUDIENCE, CLIENT_ID, SCOPE, wait_until_answers
+from harness.locations import PACKAGE_DIR, cache_dir
+from harness.oidc_server import AUDIENCE, CLIENT_ID, READY_TIMEOUT, SCOPE
 from harness.ports import LOOPBACK, free_port
+from harness.services import running, wait_until_answers
 
 PROJECT_DIR = PACKAGE_DIR / "identity-provider"
 POM = PROJECT_DIR / "pom.xml"
@@ -111,22 +111,18 @@ def start_identity_provider(work_dir: Path) -> IdentityProvider:
     with provider.log_file.open("wb") as log:
         provider._process = _spawn(command, cwd=work_dir, stdout=log, stderr=log, env=env)
     try:
-        wait_until_answers(provider._process, provider.jwks_endpoint, provider.log_file, "the identity provider")
+        wait_until_answers(
+            provider._process, provider.jwks_endpoint, provider.log_file, "the identity provider", READY_TIMEOUT
+        )
     except BaseException:
         provider.stop()
         raise
     return provider
 
 
-@contextlib.contextmanager
-def running_identity_provider(work_dir: Path | None = None) -> Iterator[IdentityProvider]:
+def running_identity_provider(work_dir: Path | None = None) -> contextlib.AbstractContextManager[IdentityProvider]:
     """Start a server, yield it, always stop it; a temporary work_dir is removed afterwards."""
-    with work_directory(work_dir, "identity-provider-") as directory:
-        provider = start_identity_provider(directory)
-        try:
-            yield provider
-        finally:
-            provider.stop()
+    return running(start_identity_provider, work_dir, "identity-provider-")
 
 
 if __name__ == "__main__":

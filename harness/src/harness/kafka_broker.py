@@ -25,7 +25,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -43,8 +43,9 @@ from confluent_kafka.admin import (
 
 from harness.certificates import Certificate, ClientCertificates
 from harness.certificates import make_ca as make_ca  # kept importable from here for existing tests
-from harness.locations import PACKAGE_DIR, cache_dir, work_directory
+from harness.locations import PACKAGE_DIR, cache_dir
 from harness.ports import free_ports
+from harness.services import running
 
 KAFKA_VERSION = "4.4.0"
 POM = PACKAGE_DIR / "pom.xml"
@@ -657,17 +658,11 @@ def start_broker(work_dir: Path, oidc: TokenIssuer | None = None, idp: TokenIssu
     return broker
 
 
-@contextlib.contextmanager
 def running_broker(
     work_dir: Path | None = None, oidc: TokenIssuer | None = None, idp: TokenIssuer | None = None
-) -> Iterator[KafkaBroker]:
+) -> contextlib.AbstractContextManager[KafkaBroker]:
     """Start a broker, yield it, always stop it; a temporary work_dir is removed afterwards."""
-    with work_directory(work_dir, "kafka-harness-") as directory:
-        broker = start_broker(directory, oidc, idp)
-        try:
-            yield broker
-        finally:
-            broker.stop()
+    return running(lambda directory: start_broker(directory, oidc, idp), work_dir, "kafka-harness-")
 
 
 # --- environment ----------------------------------------------------------------------------------

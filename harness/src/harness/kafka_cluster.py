@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +31,7 @@ from harness.kafka_broker import (
     fetch_jars,
     prepare_node,
 )
-from harness.locations import work_directory
+from harness.services import running
 
 SIZE = 3
 REPLICAS = 3
@@ -169,12 +168,6 @@ def _wait_for_brokers(cluster: KafkaCluster, size: int, timeout: float = 60) -> 
     raise BrokerError(f"the cluster did not show {size} brokers within {timeout:.0f} s")
 
 
-@contextlib.contextmanager
-def running_cluster(work_dir: Path | None = None) -> Iterator[KafkaCluster]:
+def running_cluster(work_dir: Path | None = None) -> contextlib.AbstractContextManager[KafkaCluster]:
     """Start a cluster, yield it, always stop it; a temporary work_dir is removed afterwards."""
-    with work_directory(work_dir, "kafka-cluster-") as directory:
-        cluster = start_cluster(directory)
-        try:
-            yield cluster
-        finally:
-            cluster.stop()
+    return running(start_cluster, work_dir, "kafka-cluster-")

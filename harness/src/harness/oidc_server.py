@@ -23,16 +23,13 @@ import json
 import shutil
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.kafka_broker import _spawn, _terminate, fetch_maven_jars
-from harness.locations import PACKAGE_DIR, cache_dir, work_directory
+from harness.locations import PACKAGE_DIR, cache_dir
 from harness.ports import LOOPBACK, free_port
+from harness.services import running, wait_until_answers
 
 VERSION = "2.1.10"
 POM = PACKAGE_DIR / "oidc-server-pom.xml"
@@ -128,14 +125,6 @@ def _command() -> list[str]:
     return [java, *JVM_OPTS, "-cp", str(LIB_DIR / "*"), MAIN_CLASS]
 
 
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return bool(response.status == 200)
-    except (urllib.error.URLError, OSError):
-        return False
-
-
 def start_oidc_server(work_dir: Path, token_lifetime: int = 3600) -> OidcServer:
     """Start the server on a free loopback port; tokens live token_lifetime seconds; its log is work_dir/oidc.log."""
     fetch_jars()
@@ -154,40 +143,19 @@ def start_oidc_server(work_dir: Path, token_lifetime: int = 3600) -> OidcServer:
     with server.log_file.open("wb") as log:
         server._process = _spawn(_command(), cwd=work_dir, stdout=log, stderr=log, env=env)
     try:
-        wait_until_answers(server._process, f"{server.issuer}/.well-known/openid-configuration", server.log_file)
+        discovery = f"{server.issuer}/.well-known/openid-configuration"
+        wait_until_answers(server._process, discovery, server.log_file, "the OIDC server", READY_TIMEOUT)
     except BaseException:
         server.stop()
         raise
     return server
 
 
-def wait_until_answers(
-    process: subprocess.Popen[bytes], url: str, log_file: Path, what: str = "the OIDC server"
-) -> None:
-    """Wait until url answers 200 (READY_TIMEOUT at most); raise with the tail of log_file if process exits first."""
-    deadline = time.monotonic() + READY_TIMEOUT
-    while not _answers(url):
-        if process.poll() is not None:
-            raise RuntimeError(f"{what} exited with code {process.returncode}\n{_tail(log_file)}")
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{what} did not answer within {READY_TIMEOUT:.0f} s\n{_tail(log_file)}")
-        time.sleep(0.1)
-
-
-def _tail(log_file: Path, lines: int = 40) -> str:
-    text = log_file.read_text(errors="replace") if log_file.exists() else "(no log)"
-    return "\n".join(text.splitlines()[-lines:])
-
-
-@contextlib.contextmanager
-def running_oidc_server(work_dir: Path | None = None, token_lifetime: int = 3600) -> Iterator[OidcServer]:
+def running_oidc_server(
+    work_dir: Path | None = None, token_lifetime: int = 3600
+) -> contextlib.AbstractContextManager[OidcServer]:
     """Start a server, yield it, always stop it; a temporary work_dir is removed afterwards."""
-    with work_directory(work_dir, "oidc-server-") as directory:
-        server = start_oidc_server(directory, token_lifetime)
-        try:
-            yield server
-        finally:
-            server.stop()
+    return running(lambda directory: start_oidc_server(directory, token_lifetime), work_dir, "oidc-server-")
 
 
 if __name__ == "__main__":

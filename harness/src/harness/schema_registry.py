@@ -21,17 +21,14 @@ import subprocess
 import sys
 import tarfile
 import tempfile
-import time
-import urllib.error
-import urllib.request
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 # One process launcher and one way to stop for every JVM the harness starts (they die with the test process).
 from harness.kafka_broker import _spawn, _terminate
-from harness.locations import cache_dir, work_directory
+from harness.locations import cache_dir
 from harness.ports import LOOPBACK, free_ports
+from harness.services import running, wait_until_answers
 
 APICURIO_VERSION = "3.0.9"
 ARTIFACT = f"io.apicurio:apicurio-registry-app:{APICURIO_VERSION}:tar.gz:all"
@@ -118,15 +115,6 @@ def _command(http_port: int, management_port: int) -> list[str]:
     return [java, *JVM_OPTS, *(f"-D{name}={value}" for name, value in settings.items()), "-jar", str(RUNNER)]
 
 
-def _answers(url: str, authorization: str) -> bool:
-    request = urllib.request.Request(f"{url}/subjects", headers={"Authorization": authorization})
-    try:
-        with urllib.request.urlopen(request, timeout=2) as response:
-            return bool(response.status == 200)
-    except (urllib.error.URLError, OSError):
-        return False
-
-
 def start_schema_registry(work_dir: Path) -> SchemaRegistry:
     """Start a registry on free loopback ports; its log is work_dir/registry.log."""
     fetch_bundle()
@@ -138,38 +126,25 @@ def start_schema_registry(work_dir: Path) -> SchemaRegistry:
     authorization = "Basic " + base64.b64encode(registry.user_info.encode()).decode()
     with registry.log_file.open("wb") as log:
         registry._process = _spawn(_command(http_port, management_port), cwd=CACHE_DIR, stdout=log, stderr=log)
-    deadline = time.monotonic() + READY_TIMEOUT
     try:
-        while not _answers(registry.url, authorization):
-            if registry._process.poll() is not None:
-                raise SchemaRegistryError(
-                    f"the registry exited with code {registry._process.returncode}\n{_tail(registry)}"
-                )
-            if time.monotonic() > deadline:
-                raise SchemaRegistryError(
-                    f"the registry did not answer within {READY_TIMEOUT:.0f} s\n{_tail(registry)}"
-                )
-            time.sleep(0.1)
+        wait_until_answers(
+            registry._process,
+            f"{registry.url}/subjects",
+            registry.log_file,
+            "the registry",
+            READY_TIMEOUT,
+            headers={"Authorization": authorization},
+            error=SchemaRegistryError,
+        )
     except BaseException:
         registry.stop()
         raise
     return registry
 
 
-def _tail(registry: SchemaRegistry, lines: int = 40) -> str:
-    text = registry.log_file.read_text(errors="replace") if registry.log_file.exists() else "(no log)"
-    return "\n".join(text.splitlines()[-lines:])
-
-
-@contextlib.contextmanager
-def running_schema_registry(work_dir: Path | None = None) -> Iterator[SchemaRegistry]:
+def running_schema_registry(work_dir: Path | None = None) -> contextlib.AbstractContextManager[SchemaRegistry]:
     """Start a registry, yield it, always stop it; a temporary work_dir is removed afterwards."""
-    with work_directory(work_dir, "schema-registry-") as directory:
-        registry = start_schema_registry(directory)
-        try:
-            yield registry
-        finally:
-            registry.stop()
+    return running(start_schema_registry, work_dir, "schema-registry-")
 
 
 if __name__ == "__main__":
