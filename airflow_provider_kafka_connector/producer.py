@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from itertools import islice
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
@@ -28,6 +28,9 @@ from airflow_provider_kafka_connector.serialization import (
     SerializedHeaders,
     SerializedRecords,
 )
+
+if TYPE_CHECKING:
+    from airflow_provider_kafka_connector.native_tally import NativeDeliveryTally
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +122,10 @@ class DeliveryTally:
         }
 
 
+# What send_many counts with: DeliveryTally's callback, or the plugin's tally (native_tally.py).
+Tally: TypeAlias = "DeliveryTally | NativeDeliveryTally"
+
+
 class _Refused(Exception):
     """The client refused a message of a chunk after `queued` of them were queued."""
 
@@ -152,7 +159,9 @@ def release(producer: Producer) -> None:
 class KafkaProducer:
     """Owns one confluent-kafka producer; use it as a context manager so it is always released."""
 
-    def __init__(self, config: Mapping[str, str], secrets: Iterable[str] = ()) -> None:
+    def __init__(self, config: Mapping[str, str], secrets: Iterable[str] = (), count_natively: bool = False) -> None:
+        """``count_natively``: for batches, count delivery outcomes in the provider's librdkafka plugin where it
+        loads (native_tally.py) instead of in a Python callback per message."""
         self._config = dict(config)
         self._secrets = list(secrets)
         self._delivery_timeout = delivery_timeout_seconds(config)
@@ -161,10 +170,35 @@ class KafkaProducer:
         self._started = False
         self._reached = False  # a broker answered a metadata request
         self._created = time.monotonic()
+        self._tally_slot: int | None = None
+        client_config = {**config, "error_cb": self._watch.error, "logger": self._watch}
+        if count_natively:
+            self._producer = self._counting_client(client_config)
+        else:
+            self._producer = self._client(client_config)
+
+    def _client(self, config: dict[str, Any]) -> Producer:
         try:
-            self._producer = Producer({**config, "error_cb": self._watch.error, "logger": self._watch})
+            return Producer(config)
         except KafkaException as error:
             raise KafkaConfigurationError(self._scrub(explain_config_error(error.args[0].str()))) from None
+
+    def _counting_client(self, config: dict[str, Any]) -> Producer:
+        """A client with the delivery tally plugin where it loads, else a plain one."""
+        from airflow_provider_kafka_connector import native_tally
+
+        slot = native_tally.take_slot()
+        if slot is None:
+            return self._client(config)
+        try:
+            producer = Producer(native_tally.plugin_properties(config, slot))
+        except KafkaException as error:
+            native_tally.release_slot(slot)
+            producer = self._client(config)  # a configuration error fails here as it would without the plugin
+            native_tally.mark_unusable(error.args[0].str())
+            return producer
+        self._tally_slot = slot
+        return producer
 
     @property
     def bootstrap_servers(self) -> str:
@@ -195,7 +229,7 @@ class KafkaProducer:
         produce_batch, which reads them in C, the others one produce() each. The first message goes alone, so
         _start() can fail a batch before it sends the rest.
         """
-        tally = DeliveryTally(topic)
+        tally = self._batch_tally(topic)
         sent = 0
         refused: KafkaDeliveryError | None = None
         if isinstance(records, SerializedRecords):
@@ -226,13 +260,21 @@ class KafkaProducer:
                 break
         self._await_reports(tally, expected=sent)
         if tally.failed or refused:
-            failed = tally.failed + (refused is not None)
+            # The plugin also counts a message produce() refused (librdkafka reports it to interceptors): count once.
+            failed = sent + (refused is not None) - tally.acknowledged
             first = self._explain_delivery(tally.first_error, topic) if tally.first_error else str(refused)
             raise KafkaDeliveryError(
                 f"{failed} of {sent + (refused is not None)} messages sent were not acknowledged; "
                 f"the first reason: {first}"
             )
         return tally.summary()
+
+    def _batch_tally(self, topic: str) -> Tally:
+        if self._tally_slot is None:
+            return DeliveryTally(topic)
+        from airflow_provider_kafka_connector.native_tally import NativeDeliveryTally
+
+        return NativeDeliveryTally(topic, self._tally_slot)
 
     # For exactly_once.TransactionalProducer, which runs send() or send_many() inside a transaction.
     @property
@@ -258,7 +300,7 @@ class KafkaProducer:
     def scrub(self, text: str) -> str:
         return self._scrub(text)
 
-    def _produce_records(self, topic: str, records: list[Record], tally: DeliveryTally) -> int:
+    def _produce_records(self, topic: str, records: list[Record], tally: Tally) -> int:
         """produce() each record; how many were queued."""
         produce, on_delivery = self._producer.produce, tally.on_delivery
         queued = 0
@@ -278,7 +320,7 @@ class KafkaProducer:
             raise _Refused(queued, reason) from None
         return queued
 
-    def _produce_plain(self, topic: str, messages: list[PlainMessage], tally: DeliveryTally) -> int:
+    def _produce_plain(self, topic: str, messages: list[PlainMessage], tally: Tally) -> int:
         """produce_batch() the messages (where this confluent-kafka has it), waiting for room when the local queue
         is full; how many were queued."""
         produce_batch = getattr(self._producer, "produce_batch", None)
@@ -313,6 +355,12 @@ class KafkaProducer:
         producer = self.__dict__.pop("_producer", None)
         if producer is not None:
             release(producer)
+            del producer  # destroyed: its interceptor no longer counts into the tally
+        if self._tally_slot is not None:
+            from airflow_provider_kafka_connector import native_tally
+
+            native_tally.release_slot(self._tally_slot)
+            self._tally_slot = None
 
     def _produce(
         self,
@@ -321,7 +369,7 @@ class KafkaProducer:
         value: bytes | None,
         headers: SerializedHeaders | None,
         partition: int,
-        tally: DeliveryTally,
+        tally: Tally,
     ) -> None:
         """Produce one message, waiting for room in the local queue when it is full."""
         while True:
@@ -333,7 +381,7 @@ class KafkaProducer:
             except KafkaException as error:
                 raise self._refusal(error, topic) from None
 
-    def _start(self, topic: str, tally: DeliveryTally) -> None:
+    def _start(self, topic: str, tally: Tally) -> None:
         """After the first produce(): ask for the topic's metadata until a broker learned from it has answered.
 
         An idempotent producer sends nothing before the broker has given it a producer id. Since librdkafka 2.10
@@ -383,7 +431,7 @@ class KafkaProducer:
     def _refusal(self, error: KafkaException, topic: str) -> KafkaDeliveryError:
         return KafkaDeliveryError(self._explain_delivery(error.args[0], topic))
 
-    def _await_reports(self, tally: DeliveryTally, expected: int) -> None:
+    def _await_reports(self, tally: Tally, expected: int) -> None:
         deadline = time.monotonic() + self._delivery_timeout + _DELIVERY_REPORT_GRACE_SECONDS
         while tally.reported < expected:
             # flush() serves the same callbacks as poll() but sends what is queued at once, not after linger.ms.

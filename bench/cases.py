@@ -61,9 +61,17 @@ def producer_config(properties: dict[str, str] | None = None) -> dict[str, str]:
 
 
 def ours(
-    topic: str, count: int | None, properties: dict[str, str] | None = None, conn_id: str = OURS_CONN
+    topic: str,
+    count: int | None,
+    properties: dict[str, str] | None = None,
+    conn_id: str = OURS_CONN,
+    plugin: bool = True,
 ) -> Callable[[], float]:
-    """Our operator: one message (count None) or ``messages=`` a callable returning a generator of dicts."""
+    """Our operator: one message (count None) or ``messages=`` a callable returning a generator of dicts.
+
+    ``plugin=False``: a batch counts its delivery reports in Python, as where the C plugin is not built.
+    """
+    from airflow_provider_kafka_connector import native_tally
     from airflow_provider_kafka_connector.operators.kafka_producer import KafkaProducerOperator
 
     if count is None:
@@ -80,7 +88,12 @@ def ours(
         )
 
     def run() -> float:
-        elapsed, ti = run_task(operator)
+        if not plugin:
+            native_tally._unusable.set()
+        try:
+            elapsed, ti = run_task(operator)
+        finally:
+            native_tally._unusable.clear()
         acknowledged = 1 if count is None else ti.xcom["response"]["count"]
         if acknowledged != (count or 1):
             raise RuntimeError(f"our operator acknowledged {acknowledged} of {count or 1} messages")
@@ -269,6 +282,7 @@ def case_batch(p: dict[str, Any]) -> dict[str, Any]:
     n = p["messages"]
     runners = {
         "ours": (ours(p["topic"], n), p["reps"], p["warmup"]),
+        "ours_python": (ours(p["topic"], n, plugin=False), p["reps"], p["warmup"]),
         "bare": (bare(p["topic"], n, producer_config()), p["reps"], p["warmup"]),
         "bare_reported": (bare(p["topic"], n, producer_config(), reports=True), p["reps"], p["warmup"]),
     }

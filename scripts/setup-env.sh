@@ -1,5 +1,6 @@
 # Sourced by scripts/demo, scripts/test and scripts/test-airflow-matrix: makes .venv with the provider, the test
-# harness and the test tools. It is re-used while the pyproject.toml files are unchanged; delete .venv to start over.
+# harness and the test tools. It is re-used while the pyproject.toml files and the C plugin are unchanged; delete .venv
+# to start over.
 # uv (from PyPI, into .cache/uv unless it is on PATH) builds an environment in seconds where pip takes a minute.
 PYTHON=${PYTHON:-python3}
 if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2>/dev/null; then
@@ -19,7 +20,7 @@ export UV_PYTHON_DOWNLOADS=never  # only Pythons already on this machine
 # Every Airflow process (the demo's `airflow dags test`, each test's DAG run) imports hundreds of modules: without
 # bytecode caching, compiling them is a quarter of its time. .venv and __pycache__ are ours (and git-ignored).
 unset PYTHONDONTWRITEBYTECODE
-stamp=".venv/.installed-$(cat pyproject.toml harness/pyproject.toml | sha256sum | cut -c1-16)"
+stamp=".venv/.installed-$(cat pyproject.toml harness/pyproject.toml airflow_provider_kafka_connector/_native/*.c | sha256sum | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
   started=$SECONDS
   echo "Creating .venv: Airflow, confluent-kafka and the test tools (about 10 s; a minute with an empty package cache)" >&2

@@ -1,5 +1,6 @@
 """A batch through KafkaProducer.send_many against the real broker: plain dicts go through produce_batch, the rest
-one produce() each, and the summary matches what a consumer reads back."""
+one produce() each, and the summary matches what a consumer reads back. Each test runs with the delivery outcomes
+counted by the Python callback and by the librdkafka plugin (native_tally.py), which a task's batch uses."""
 
 from __future__ import annotations
 
@@ -13,6 +14,13 @@ from airflow_provider_kafka_connector.hooks.kafka_producer import KafkaProducerH
 from airflow_provider_kafka_connector.serialization import serialized_records
 
 pytestmark = pytest.mark.broker
+
+# get_producer(batch=...): True counts in the plugin, False with DeliveryTally's Python callback.
+counting = pytest.mark.parametrize("batch", [True, False], ids=["plugin", "python-callback"])
+
+
+def counts_as_asked(producer, batch: bool) -> None:
+    assert (producer._tally_slot is not None) == batch
 
 
 def read_back(broker, topic: str, partitions: int = 3) -> dict[int, list[bytes]]:
@@ -35,12 +43,14 @@ def read_back(broker, topic: str, partitions: int = 3) -> dict[int, list[bytes]]
         consumer.close()
 
 
-def test_a_mixed_batch_is_acknowledged_in_order_and_summarized(broker, topic, kafka_connection):
+@counting
+def test_a_mixed_batch_is_acknowledged_in_order_and_summarized(broker, topic, kafka_connection, batch):
     # A small local queue makes produce_batch refuse part of a chunk: those wait for room and keep their order.
     hook = KafkaProducerHook(kafka_connection(host=broker.plaintext, extra={"queue.buffering.max.messages": "1500"}))
     plain = [{"value": b"%d" % i} for i in range(6000)]
     others = [{"value": str(i), "headers": {"n": i}} for i in range(6000, 6500)]
-    with hook.get_producer() as producer:
+    with hook.get_producer(batch=batch) as producer:
+        counts_as_asked(producer, batch)
         summary = producer.send_many(topic, serialized_records([*plain, *others]))
     assert summary["count"] == 6500
     assert all("_error" not in message for message in plain)  # the caller's dicts are left as they were
@@ -56,11 +66,13 @@ def test_a_mixed_batch_is_acknowledged_in_order_and_summarized(broker, topic, ka
         assert [int(value) for value in found] == sorted(int(value) for value in found)  # in the order given
 
 
-def test_a_message_the_client_refuses_fails_the_batch_and_counts_what_was_sent(broker, topic, kafka_connection):
+@counting
+def test_a_message_the_client_refuses_fails_the_batch_and_counts_what_was_sent(broker, topic, kafka_connection, batch):
     hook = KafkaProducerHook(kafka_connection(host=broker.plaintext, extra={"message.max.bytes": "2000"}))
     messages = [{"value": b"v"} for _ in range(1500)]
     messages[1200] = {"value": b"x" * 5000}
-    with pytest.raises(KafkaDeliveryError) as raised, hook.get_producer() as producer:
+    with pytest.raises(KafkaDeliveryError) as raised, hook.get_producer(batch=batch) as producer:
+        counts_as_asked(producer, batch)
         producer.send_many(topic, serialized_records(messages))
     # produce_batch queues the rest of its chunk; the one refused counts as sent and not acknowledged.
     assert str(raised.value).startswith("1 of 1500 messages sent were not acknowledged; the first reason: ")

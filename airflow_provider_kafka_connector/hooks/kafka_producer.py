@@ -91,11 +91,15 @@ class KafkaProducerHook(BaseHook):
         return registry
 
     def get_producer(
-        self, additional_properties: Mapping[str, Any] | None = None, transactional_id: str | None = None
+        self,
+        additional_properties: Mapping[str, Any] | None = None,
+        transactional_id: str | None = None,
+        batch: bool = False,
     ) -> KafkaProducer:
         """A producer for this connection; use it as a context manager so it is flushed and released.
 
         ``transactional_id`` is exactly_once's (see exactly_once.py); additional properties cannot set one.
+        ``batch``: the producer is for send_many, which then counts delivery outcomes in C where it can.
         """
         from airflow_provider_kafka_connector.producer import KafkaProducer
 
@@ -103,7 +107,7 @@ class KafkaProducerHook(BaseHook):
         if transactional_id is not None:
             config["transactional.id"] = transactional_id
         self.log.info("Producer configuration: %s", config)
-        return KafkaProducer(config, secrets=secret_values(config))
+        return KafkaProducer(config, secrets=secret_values(config), count_natively=batch)
 
     def get_conn(self) -> KafkaProducer:
         return self.get_producer()

@@ -140,7 +140,8 @@ class KafkaProducerOperator(BaseOperator):
             return self._send_many(producer, messages, encoders)
 
         identity = self._exactly_once_identity(context)
-        with hook.get_producer(properties, identity.transactional_id if identity else None) as producer:
+        transactional_id = identity.transactional_id if identity else None
+        with hook.get_producer(properties, transactional_id, batch=messages is not None) as producer:
             response = send(producer) if identity is None else self._publish_once(producer, identity, send)
         if messages is None:
             self.log.info(
