@@ -35,8 +35,10 @@ def _plugin() -> tuple[str, ctypes.CDLL] | None:
     if not sys.platform.startswith("linux"):
         return None
     package = Path(__file__).parent
-    path = next((package / f"{_LIBRARY_NAME}{suffix}" for suffix in EXTENSION_SUFFIXES
-                 if (package / f"{_LIBRARY_NAME}{suffix}").is_file()), None)  # fmt: skip
+    # The build names it as an extension module of the Python that built it; it uses no Python API, so an editable
+    # checkout's build by another Python on this machine serves as well.
+    built = [package / f"{_LIBRARY_NAME}{suffix}" for suffix in EXTENSION_SUFFIXES]
+    path = next((path for path in [*built, *sorted(package.glob(f"{_LIBRARY_NAME}*.so"))] if path.is_file()), None)
     if path is None:
         log.debug("The delivery tally plugin is not built: batches count their delivery reports in Python")
         return None

@@ -671,7 +671,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--batch-messages", type=int, default=100_000, help="default %(default)s")
     parser.add_argument("--batch-reps", type=int, default=15, help="default %(default)s")
     parser.add_argument("--big-batch-messages", type=int, default=1_000_000, help="0: none (default %(default)s)")
-    parser.add_argument("--big-batch-reps", type=int, default=3, help="default %(default)s")
+    parser.add_argument("--big-batch-reps", type=int, default=5, help="default %(default)s")
     parser.add_argument("--avro-messages", type=int, default=100_000, help="default %(default)s")
     parser.add_argument("--avro-reps", type=int, default=5, help="default %(default)s")
     parser.add_argument("--official-reps", type=int, default=5, help="default %(default)s")
