@@ -224,7 +224,9 @@ class KafkaProducer:
     def send_many(self, topic: str, records: Iterable[Record]) -> dict[str, Any]:
         """Send all records asynchronously, then wait once for every acknowledgement; return a summary.
 
-        Every message has its delivery report (the only way librdkafka tells a message failed). The records are
+        Every message's outcome is counted (a delivery report is the only way librdkafka tells a message failed): by
+        the provider's librdkafka plugin, without a Python call per message, for a producer made with
+        count_natively where the plugin loads; else by DeliveryTally's callback. The records are
         taken a chunk at a time: plain messages (serialized_records' dicts with only bytes) through confluent-kafka's
         produce_batch, which reads them in C, the others one produce() each. The first message goes alone, so
         _start() can fail a batch before it sends the rest.
