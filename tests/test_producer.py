@@ -4,6 +4,7 @@ counted by the Python callback and by the librdkafka plugin (native_tally.py), w
 
 from __future__ import annotations
 
+import gc
 import os
 
 import pytest
@@ -78,3 +79,27 @@ def test_a_message_the_client_refuses_fails_the_batch_and_counts_what_was_sent(b
     assert str(raised.value).startswith("1 of 1500 messages sent were not acknowledged; the first reason: ")
     assert "too large" in str(raised.value).lower()
     assert "_error" not in messages[1200]
+    assert gc.isenabled()  # a failed batch gives the cyclic garbage collector back too
+
+
+def test_a_batch_pauses_the_cyclic_garbage_collector_while_it_sends(broker, topic, kafka_connection):
+    collector_running: list[bool] = []
+
+    def messages():
+        for _ in range(2500):
+            collector_running.append(gc.isenabled())
+            yield {"value": b"v"}
+
+    hook = KafkaProducerHook(kafka_connection(host=broker.plaintext))
+    assert gc.isenabled()
+    with hook.get_producer(batch=True) as producer:
+        assert producer.send_many(topic, serialized_records(messages()))["count"] == 2500
+    assert collector_running == [False] * 2500
+    assert gc.isenabled()
+    gc.disable()  # a process that runs without it keeps it off
+    try:
+        with hook.get_producer(batch=True) as producer:
+            producer.send_many(topic, serialized_records({"value": b"w"} for _ in range(10)))
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
