@@ -43,6 +43,8 @@ def _plugin() -> tuple[str, ctypes.CDLL] | None:
         log.debug("The delivery tally plugin is not built: batches count their delivery reports in Python")
         return None
     try:
+        # Kept for the process's life: librdkafka opens the same file for each producer and closes it when the
+        # producer is destroyed, and the tallies (static in the plugin) must outlive that.
         library = ctypes.CDLL(str(path))
     except OSError as error:
         log.debug("The delivery tally plugin does not load (%s): batches count their delivery reports in Python", error)
