@@ -95,13 +95,18 @@ static int grow(tally_t *tally, int32_t partition) {
 
 static int on_acknowledgement(rd_kafka_t *rk, rd_kafka_message_t *message, void *opaque) {
         tally_t *tally = opaque;
-        int ok = 1;
+        int err = ERR_NO_ERROR;
         pthread_mutex_lock(&tally->lock);
         if (message->err) {
                 if (tally->failed++ == 0)
                         tally->first_error = message->err;
-        } else if (message->partition >= 0 && message->offset >= 0 &&
-                   (message->partition < tally->partition_count || grow(tally, message->partition))) {
+        } else if (message->partition < 0 || message->offset < 0) {
+                tally->acknowledged++; /* acknowledged without an offset (implicitly, by a later request) */
+        } else if (message->partition >= tally->partition_count && !grow(tally, message->partition)) {
+                err = ERR_FAIL; /* out of memory: counted as a failure, so the batch cannot pass for delivered */
+                if (tally->failed++ == 0)
+                        tally->first_error = ERR_FAIL;
+        } else {
                 partition_ends_t *ends = &tally->ends[message->partition];
                 int64_t timestamp = api.message_timestamp(message, NULL);
                 tally->acknowledged++;
@@ -113,15 +118,9 @@ static int on_acknowledgement(rd_kafka_t *rk, rd_kafka_message_t *message, void 
                         ends->high_offset = message->offset;
                         ends->high_timestamp = timestamp;
                 }
-        } else if (message->partition >= 0 && message->offset >= 0) {
-                ok = 0; /* out of memory: counted as a failure, so the batch cannot pass for delivered */
-                if (tally->failed++ == 0)
-                        tally->first_error = ERR_FAIL;
-        } else {
-                tally->acknowledged++; /* acknowledged without an offset (implicitly, by a later request) */
         }
         pthread_mutex_unlock(&tally->lock);
-        return ok ? ERR_NO_ERROR : ERR_FAIL;
+        return err;
 }
 
 /* The tally a configuration names; -1 while it names none. Freed with the configuration. */
@@ -145,12 +144,9 @@ static int on_conf_set(rd_kafka_conf_t *conf, const char *name, const char *valu
         long slot;
         if (strcmp(name, PROPERTY))
                 return CONF_UNKNOWN;
-        if (!value || *value == '\0') { /* librdkafka passes an empty value as NULL */
-                snprintf(errstr, errstr_size, "%s must be a number from 0 to %d", PROPERTY, SLOTS - 1);
-                return CONF_INVALID;
-        }
-        slot = strtol(value, &end, 10);
-        if (*end != '\0' || slot < 0 || slot >= SLOTS) {
+        /* librdkafka passes an empty value as NULL */
+        slot = value && *value ? strtol(value, &end, 10) : -1;
+        if (slot < 0 || slot >= SLOTS || *end != '\0') {
                 snprintf(errstr, errstr_size, "%s must be a number from 0 to %d", PROPERTY, SLOTS - 1);
                 return CONF_INVALID;
         }
