@@ -11,6 +11,7 @@ import functools
 import importlib
 import json
 import os
+import random
 import resource
 import subprocess
 import sys
@@ -221,10 +222,18 @@ def official(topic: str, count: int, synchronous: bool) -> Callable[[], float]:
 
 
 def interleaved(runners: dict[str, tuple[Callable[[], float], int, int]]) -> dict[str, list[float]]:
-    """Run each runner in turn (A, B, A, B, ...) so that drift hits all alike: (run, reps, uncounted warm-ups)."""
+    """Run each runner in turn, so that drift hits all alike: (run, reps, uncounted warm-ups).
+
+    Each round runs them in a new order (shuffled, the same in every bench run): a run right after one that
+    mostly sleeps (a bare idempotent producer waits 500 ms) meets an idle CPU and takes up to twice as long, which
+    a fixed order, or a rotated one, would always charge to the runner that follows it.
+    """
     samples: dict[str, list[float]] = {name: [] for name in runners}
+    order, shuffle = list(runners), random.Random(0).shuffle
     for round_ in range(max(warmup + reps for _, reps, warmup in runners.values())):
-        for name, (run, reps, warmup) in runners.items():
+        shuffle(order)
+        for name in order:
+            run, reps, warmup = runners[name]
             if round_ < warmup + reps:
                 elapsed = run()
                 if round_ >= warmup:
@@ -262,6 +271,17 @@ def case_startup(p: dict[str, Any]) -> dict[str, Any]:
         "ours_sparse": (ours(p["topic"], None, {"enable.sparse.connections": "true"}), p["reps"], p["warmup"]),
         "bare": (bare(p["topic"], 1, bare_config), p["reps"], p["warmup"]),
         "bare_idempotent": (bare(p["topic"], 1, {**bare_config, "enable.idempotence": "true"}), p["reps"], p["warmup"]),
+    }
+    return {"seconds": interleaved(runners), "delivered": delivered(p["topic"])}
+
+
+def case_warm_broker(p: dict[str, Any]) -> dict[str, Any]:
+    """Uncounted fresh producers, ours and bare alternately, so the timed series meet a broker past its JVM's warm-up
+    (a broker a few seconds old answers each request several times slower than it will later)."""
+    bare_config = {"bootstrap.servers": os.environ["KAFKA_BOOTSTRAP_SERVERS"], "acks": "all"}
+    runners = {
+        "ours": (ours(p["topic"], None), p["rounds"], 0),
+        "bare": (bare(p["topic"], 1, bare_config), p["rounds"], 0),
     }
     return {"seconds": interleaved(runners), "delivered": delivered(p["topic"])}
 
@@ -487,6 +507,7 @@ CASES: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "exactly_once": case_exactly_once,
     "one": case_one,
     "startup": case_startup,
+    "warm_broker": case_warm_broker,
     "cluster": case_cluster,
     "batch": case_batch,
     "avro": case_avro,

@@ -19,6 +19,7 @@ TINY = [
     *("--one-reps", "1", "--batch-messages", "300", "--batch-reps", "1", "--import-reps", "1"),
     *("--big-batch-messages", "0"),  # the same case as --batch-messages, at 1,000,000 by default
     *("--official-reps", "1", "--official-sync-reps", "1", "--memory-messages", "3000", "--warmup", "0"),
+    *("--broker-warmup", "2"),
 ]
 
 
