@@ -102,20 +102,16 @@ def event_extra(response: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def report_topic(
-    operator: BaseOperator,
-    context: Context,
-    bootstrap_servers: str,
-    topic: str,
-    extra: Mapping[str, Any] | None = None,
+    operator: BaseOperator, context: Context, asset: Asset, extra: Mapping[str, Any] | None = None
 ) -> Asset:
-    """Record an asset event for the topic written to, through the operator's alias or a declared outlet.
+    """Record an asset event for the topic written to (its ``topic_asset``), through the operator's alias or a
+    declared outlet.
 
     A DAG that declared the topic's asset itself in ``outlets`` gets Airflow's own event for it, with this
     extra; otherwise the event is attached to the operator's alias. Either way one event is recorded.
     """
     from airflow.sdk import Asset, AssetAlias
 
-    asset = topic_asset(bootstrap_servers, topic)
     events = context.get("outlet_events")
     if events is None:  # executed outside an Airflow task run
         return asset

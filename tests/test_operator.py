@@ -132,3 +132,12 @@ def test_importing_the_operator_does_not_import_confluent_kafka():
         "assert 'airflow_provider_kafka_connector.exactly_once' not in sys.modules, 'exactly_once was imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_task_without_a_topic_fails_before_it_connects():
+    from airflow_provider_kafka_connector.exceptions import KafkaConfigurationError
+    from airflow_provider_kafka_connector.operators.kafka_producer import KafkaProducerOperator
+
+    operator = KafkaProducerOperator(task_id="no_topic", topic="", value=b"v", kafka_conn_id="no_such_connection")
+    with pytest.raises(KafkaConfigurationError, match="'no_topic' has no topic to send to"):
+        operator.execute({})

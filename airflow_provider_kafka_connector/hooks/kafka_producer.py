@@ -106,8 +106,10 @@ class KafkaProducerHook(BaseHook):
         config = self.producer_config(additional_properties)
         if transactional_id is not None:
             config["transactional.id"] = transactional_id
-        self.log.info("Producer configuration: %s", config)
-        return KafkaProducer(config, secrets=secret_values(config), count_natively=batch)
+        try:
+            return KafkaProducer(config, secrets=secret_values(config), count_natively=batch)
+        finally:  # logged once the client is connecting, which it does while this line is formatted
+            self.log.info("Producer configuration: %s", config)
 
     def get_conn(self) -> KafkaProducer:
         return self.get_producer()

@@ -9,7 +9,7 @@ from airflow.sdk import BaseOperator, XComArg
 
 from airflow_provider_kafka_connector.exceptions import KafkaConfigurationError
 from airflow_provider_kafka_connector.hooks.kafka_producer import KafkaProducerHook, hide_secrets
-from airflow_provider_kafka_connector.lineage import openlineage_facets, outlet_alias, report_topic
+from airflow_provider_kafka_connector.lineage import openlineage_facets, outlet_alias, report_topic, topic_asset
 from airflow_provider_kafka_connector.redaction import redacted
 from airflow_provider_kafka_connector.serialization import (
     Headers,
@@ -20,7 +20,7 @@ from airflow_provider_kafka_connector.serialization import (
 
 if TYPE_CHECKING:
     import jinja2
-    from airflow.sdk import Context
+    from airflow.sdk import Asset, Context
 
     from airflow_provider_kafka_connector.exactly_once import TaskInstanceIdentity
     from airflow_provider_kafka_connector.producer import KafkaProducer, OutgoingMessage
@@ -125,6 +125,8 @@ class KafkaProducerOperator(BaseOperator):
             self.additional_properties = redacted(self.additional_properties)
 
     def execute(self, context: Context) -> dict[str, Any]:
+        if not self.topic:
+            raise KafkaConfigurationError(f"Task {self.task_id!r} has no topic to send to: set its topic.")
         messages = self.messages
         if isinstance(messages, XComArg):  # nor does Airflow resolve them: pull the upstream output now
             messages = self.messages = messages.resolve(context)
@@ -142,25 +144,29 @@ class KafkaProducerOperator(BaseOperator):
         identity = self._exactly_once_identity(context)
         transactional_id = identity.transactional_id if identity else None
         with hook.get_producer(properties, transactional_id, batch=messages is not None) as producer:
+            # Made while the client connects: a task process's first Asset loads Airflow's URI normalizers (2-3 ms).
+            asset = topic_asset(producer.bootstrap_servers, self.topic)
             response = send(producer) if identity is None else self._publish_once(producer, identity, send)
-        if messages is None:
+        self._report_success(context, producer.bootstrap_servers, asset, response)
+        return response
+
+    def _report_success(self, context: Context, bootstrap_servers: str, asset: Asset, response: dict[str, Any]) -> None:
+        """The response to XCom, the topic's asset event, and one log line for both."""
+        context["ti"].xcom_push(key=RESPONSE_XCOM_KEY, value=response)
+        self._bootstrap_servers = bootstrap_servers  # for OpenLineage
+        uri = report_topic(self, context, asset, extra=response).uri
+        # One line for both: each log line costs a task about 0.3 ms, a tenth of what it adds to a bare client.
+        if "count" not in response:
             self.log.info(
-                "Kafka acknowledged the message: topic %s, partition %s, offset %s",
+                "Kafka acknowledged the message: topic %s, partition %s, offset %s; asset event for %s",
                 response["topic"],
                 response["partition"],
                 response["offset"],
+                uri,
             )
         else:
-            self.log.info("Kafka acknowledged %s messages to topic %s", response["count"], response["topic"])
-        context["ti"].xcom_push(key=RESPONSE_XCOM_KEY, value=response)
-        self._report_lineage(context, producer.bootstrap_servers, response)
-        return response
-
-    def _report_lineage(self, context: Context, bootstrap_servers: str, response: dict[str, Any]) -> None:
-        """Record the asset event of the topic written to; keep its servers for OpenLineage."""
-        self._bootstrap_servers = bootstrap_servers
-        asset = report_topic(self, context, bootstrap_servers, response["topic"], extra=response)
-        self.log.info("Asset event for %s", asset.uri)
+            message = "Kafka acknowledged %s messages to topic %s; asset event for %s"
+            self.log.info(message, response["count"], response["topic"], uri)
 
     def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
         """The topic written to as OpenLineage output dataset, when the OpenLineage provider is installed."""
