@@ -225,8 +225,9 @@ def interleaved(runners: dict[str, tuple[Callable[[], float], int, int]]) -> dic
     """Run each runner in turn, so that drift hits all alike: (run, reps, uncounted warm-ups).
 
     Each round runs them in a new order (shuffled, the same in every bench run): a run right after one that
-    mostly sleeps (a bare idempotent producer waits 500 ms) meets an idle CPU and takes up to twice as long, which
-    a fixed order, or a rotated one, would always charge to the runner that follows it.
+    mostly sleeps (a bare idempotent producer waits 500 ms) can meet an idle CPU (with one in the series, ours and
+    the bare producer took 1.4x as long as without it), which a fixed order, or a rotated one, would always
+    charge to the runner that follows it.
     """
     samples: dict[str, list[float]] = {name: [] for name in runners}
     order, shuffle = list(runners), random.Random(0).shuffle
@@ -277,7 +278,7 @@ def case_startup(p: dict[str, Any]) -> dict[str, Any]:
 
 def case_warm_broker(p: dict[str, Any]) -> dict[str, Any]:
     """Uncounted fresh producers, ours and bare alternately, so the timed series meet a broker past its JVM's warm-up
-    (a broker a few seconds old answers each request several times slower than it will later)."""
+    (a broker a few seconds old answers each request about twice as slowly as it will later)."""
     bare_config = {"bootstrap.servers": os.environ["KAFKA_BOOTSTRAP_SERVERS"], "acks": "all"}
     runners = {
         "ours": (ours(p["topic"], None), p["rounds"], 0),
