@@ -80,14 +80,11 @@ _unusable = threading.Event()  # set once a producer could not load the plugin: 
 
 
 def take_slot() -> int | None:
-    """A tally for a new producer, reset; None when the plugin cannot be used (or all tallies are taken)."""
-    plugin = _plugin()
-    if plugin is None or _unusable.is_set():
+    """A tally for a new producer (NativeDeliveryTally resets it for each batch); None when the plugin cannot be
+    used (or all tallies are taken)."""
+    if _plugin() is None or _unusable.is_set():
         return None
-    slot = _slots.take()
-    if slot is not None:
-        plugin[1].delivery_tally_reset(slot)
-    return slot
+    return _slots.take()
 
 
 def release_slot(slot: int) -> None:

@@ -12,7 +12,7 @@
  * `kafka_connector.delivery_tally` names the tally (a slot number) that the producer's interceptor adds to. Python
  * reads the slots through ctypes (the same shared object, loaded once per process).
  *
- * The plugin calls three librdkafka functions. It looks them up in the librdkafka that called conf_init() (found
+ * The plugin calls six librdkafka functions. It looks them up in the librdkafka that called conf_init() (found
  * with dladdr on the caller's address) instead of linking to one: confluent-kafka's wheels bundle their own
  * librdkafka under a private name, loaded with local symbols only.
  */
