@@ -237,25 +237,47 @@ def bench_one(args: argparse.Namespace, broker: KafkaBroker, env: dict[str, str]
 
 
 def bench_startup(args: argparse.Namespace, broker: KafkaBroker, env: dict[str, str]) -> list[Row]:
-    """A fresh idempotent producer to its first acknowledgement (execute, one message) against bare clients."""
+    """A fresh idempotent producer to its first acknowledgement (execute, one message) against bare clients: from
+    execute() and from Producer() to the delivery report; the whole runs (the client destroyed, and ours' XCom, asset
+    event and log line) are shown beside. See case_startup for its two series."""
     topic = new_topic(broker, "startup")
     params = {"topic": topic, "reps": args.startup_reps, "warmup": args.warmup}
     result = run_case(sys.executable, "startup", params, env)
-    check_delivered(result, 4 * (args.startup_reps + args.warmup), "startup")
-    ms = {name: median(values) * 1000 for name, values in result["seconds"].items()}
-    detail = f"ours {ms['ours']:.1f} ms, bare {ms['bare']:.1f} ms, bare idempotent {ms['bare_idempotent']:.1f} ms"
-    ratio, faster = ms["ours"] / ms["bare"], ms["bare_idempotent"] / ms["ours"]
-    sparse = ms["ours_sparse"] / ms["bare"]
+    check_delivered(result, 2 * (args.startup_reps + args.warmup) + 2 * args.startup_reps, "startup")
+    ack = {name: median(values) * 1000 for name, values in result["first_ack"].items()}
+    whole = {name: median(values) * 1000 for name, values in result["seconds"].items()}
+    ratio, faster, sparse = (
+        ack["ours"] / ack["bare"],
+        ack["bare_idempotent"] / ack["ours"],
+        ack["ours_sparse"] / ack["bare"],
+    )
     return [
-        Row("fresh idempotent 1st ack: ours / bare", ratio, "x", "<= 2.0x", ratio <= 2.0, detail),
-        Row("... bare idempotent / ours", faster, "x", ">= 50x", faster >= 50, f"median of {args.startup_reps}"),
+        Row(
+            "fresh idempotent 1st ack: ours / bare",
+            ratio,
+            "x",
+            "<= 2.0x",
+            ratio <= 2.0,
+            f"to the acknowledgement: ours {ack['ours']:.1f} ms, bare {ack['bare']:.1f} ms; whole runs: ours "
+            f"{whole['ours']:.1f} ms, bare {whole['bare']:.1f} ms ({whole['ours'] / whole['bare']:.2f}x)",
+        ),
+        Row(
+            "... bare idempotent / ours",
+            faster,
+            "x",
+            ">= 50x",
+            faster >= 50,
+            f"bare idempotent {ack['bare_idempotent']:.1f} ms to the acknowledgement (whole runs "
+            f"{whole['bare_idempotent']:.1f} ms), in a series after ours and bare; median of {args.startup_reps}",
+        ),
         Row(
             "... ours, sparse connections on / bare",
             sparse,
             "x",
             "",
             None,
-            f"ours with enable.sparse.connections=true (kept over TLS) {ms['ours_sparse']:.1f} ms",
+            f"ours with enable.sparse.connections=true (kept over TLS) {ack['ours_sparse']:.1f} ms to the "
+            "acknowledgement, in the series with the bare idempotent producer",
         ),
     ]
 
@@ -344,7 +366,7 @@ def first_ack_program() -> tuple[list[str] | None, str]:
 
 
 def bench_java(args: argparse.Namespace, broker: KafkaBroker, env: dict[str, str]) -> list[Row]:
-    """A fresh idempotent producer to its first acknowledgement: ours (the startup row's execute) against Java's
+    """A fresh idempotent producer to its first acknowledgement: ours (the startup row's, from execute()) against Java's
     kafka-clients (bench/java/FirstAck.java), in a new JVM per run (cold) and in one warmed-up JVM."""
     command, about = first_ack_program()
     if command is None:
@@ -355,8 +377,8 @@ def bench_java(args: argparse.Namespace, broker: KafkaBroker, env: dict[str, str
     result = run_case(sys.executable, "java", params, env)
     check_delivered(result, 2 * (reps + warmup) + reps + java_warmup, "java")
     ms = {name: median(values) * 1000 for name, values in result["seconds"].items()}
-    ours = f"ours {ms['ours']:.1f} ms"
-    warm, cold = ms["ours"] / ms["java_warm"], ms["ours"] / ms["java_cold_in_process"]
+    ours = f"ours {ms['ours_to_ack']:.1f} ms to the acknowledgement (whole execute {ms['ours']:.1f} ms)"
+    warm, cold = ms["ours_to_ack"] / ms["java_warm"], ms["ours_to_ack"] / ms["java_cold_in_process"]
     return [
         Row(
             "fresh idempotent 1st ack: ours / Java, warm JVM",
@@ -685,7 +707,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", default=",".join(BENCHMARKS), help="comma-separated: %(default)s")
     parser.add_argument("--one-reps", type=int, default=20, help="1-message runs of each side (default %(default)s)")
-    parser.add_argument("--startup-reps", type=int, default=9, help="fresh producers of each (default %(default)s)")
+    parser.add_argument("--startup-reps", type=int, default=21, help="fresh producers of each (default %(default)s)")
     parser.add_argument("--cluster-reps", type=int, default=30, help="fresh producers on each (default %(default)s)")
     parser.add_argument("--java-reps", type=int, default=9, help="fresh Java producers of each (default %(default)s)")
     parser.add_argument("--java-warmup", type=int, default=10, help="uncounted warm JVM runs (default %(default)s)")
