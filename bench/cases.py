@@ -91,10 +91,10 @@ def ours(
     ``plugin=False``: a batch counts its delivery reports in Python, as where the C plugin is not built.
     ``first_acks``: one message; each run also appends its seconds from execute() to the acknowledgement.
     """
-    reports = first_reports() if first_acks is not None else []
     from airflow_provider_kafka_connector import native_tally
     from airflow_provider_kafka_connector.operators.kafka_producer import KafkaProducerOperator
 
+    reports = first_reports() if first_acks is not None else []
     if count is None:
         operator = KafkaProducerOperator(
             task_id="one", topic=topic, value=PAYLOAD, kafka_conn_id=conn_id, additional_properties=properties
