@@ -301,6 +301,11 @@ def case_one(p: dict[str, Any]) -> dict[str, Any]:
     return {"seconds": interleaved(runners), "delivered": delivered(p["topic"])}
 
 
+def librdkafka_defaults() -> dict[str, str]:
+    """The first-acknowledgement rows' bare producer: librdkafka's defaults (not idempotent), with acks=all."""
+    return {"bootstrap.servers": os.environ["KAFKA_BOOTSTRAP_SERVERS"], "acks": "all"}
+
+
 def case_startup(p: dict[str, Any]) -> dict[str, Any]:
     """A fresh producer to its first acknowledgement: ours (idempotent) against bare clients with librdkafka's
     defaults, without and with idempotence, and ours with ``enable.sparse.connections=true`` (kept over TLS).
@@ -312,7 +317,7 @@ def case_startup(p: dict[str, Any]) -> dict[str, Any]:
     series with the bare idempotent producer, 6.1 ms in one without). A task's execute() comes right after its
     process started, not after idling; the waiting clients' own times are their timers.
     """
-    bare_config = {"bootstrap.servers": os.environ["KAFKA_BOOTSTRAP_SERVERS"], "acks": "all"}
+    bare_config = librdkafka_defaults()
     idempotent_config = {**bare_config, "enable.idempotence": "true"}
     reps, warmup = p["reps"], p["warmup"]
     acks: dict[str, list[float]] = {name: [] for name in ("ours", "bare", "ours_sparse", "bare_idempotent")}
@@ -336,10 +341,9 @@ def case_startup(p: dict[str, Any]) -> dict[str, Any]:
 def case_warm_broker(p: dict[str, Any]) -> dict[str, Any]:
     """Uncounted fresh producers, ours and bare alternately, so the timed series meet a broker past its JVM's warm-up
     (a broker a few seconds old answers each request about twice as slowly as it will later)."""
-    bare_config = {"bootstrap.servers": os.environ["KAFKA_BOOTSTRAP_SERVERS"], "acks": "all"}
     runners = {
         "ours": (ours(p["topic"], None), p["rounds"], 0),
-        "bare": (bare(p["topic"], 1, bare_config), p["rounds"], 0),
+        "bare": (bare(p["topic"], 1, librdkafka_defaults()), p["rounds"], 0),
     }
     return {"seconds": interleaved(runners), "delivered": delivered(p["topic"])}
 
