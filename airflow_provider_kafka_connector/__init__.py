@@ -10,12 +10,14 @@ __version__ = "0.1.0"
 def get_provider_info() -> dict[str, Any]:
     # The connection form is declared here, so the Airflow UI shows it without importing the hook.
     from airflow_provider_kafka_connector.connection_form import CONN_FIELDS, UI_FIELD_BEHAVIOUR
+    from airflow_provider_kafka_connector.settings import config_section
 
     return {
         "package-name": "airflow-provider-kafka-connector",
         "name": "Kafka Producer Connector",
         "description": "Publish messages to Apache Kafka and pass the broker's acknowledgement on through XCom.",
         "versions": [__version__],
+        "config": config_section(),
         "connection-types": [
             {
                 "hook-class-name": "airflow_provider_kafka_connector.hooks.kafka_producer.KafkaProducerHook",

@@ -3,7 +3,8 @@
 1. The connection: bootstrap servers, SASL PLAIN over SASL_SSL when both login and password are set, and the
    TLS certificates pasted into its fields (TLS on: SSL, or SASL_SSL with login and password).
 2. The spec's miscellaneous defaults.
-3. Additional properties: the connection's extras, then the task's own; each overrides all before it.
+3. Additional properties: the connection's extras, then the task's own; each overrides all before it. Each layer
+   passes the property policy (policy.py) first.
 
 The Schema Registry properties among the additional properties (`schema.registry.url` and its companions, named
 as Confluent's Java serializers name them) never reach librdkafka: they make the registry configuration, by the
@@ -23,6 +24,7 @@ from typing import Any
 
 from airflow_provider_kafka_connector.java_properties import ProducerConfigError as ProducerConfigError
 from airflow_provider_kafka_connector.java_properties import translate_properties
+from airflow_provider_kafka_connector.policy import DENY_ALL, PropertyPolicy
 from airflow_provider_kafka_connector.redaction import RedactedDict, redacted
 
 log = logging.getLogger(__name__)
@@ -87,15 +89,25 @@ _TLS_SETTING_SPELLINGS = (
 )
 
 
+def layer_name(conn_id: str, index: int) -> str:
+    """How messages name a layer of additional properties: the connection's extra first, then the task's."""
+    return f"the extra of connection {conn_id!r}" if index == 0 else "the task's additional_properties"
+
+
 def build_producer_config(
-    connection: ConnectionSettings, *additional_properties: Mapping[str, Any] | None
+    connection: ConnectionSettings,
+    *additional_properties: Mapping[str, Any] | None,
+    policy: PropertyPolicy = DENY_ALL,
 ) -> ProducerConfig:
-    """Return the librdkafka configuration for a connection and its layers of additional properties."""
+    """Return the librdkafka configuration for a connection and its layers of additional properties (the
+    connection's extra, then the task's), each checked by the deployment's property policy."""
     config = ProducerConfig(connection_properties(connection))
     config.update(MISCELLANEOUS_DEFAULTS)
     overrides: dict[str, str] = {}
-    for layer in additional_properties:
-        overrides.update(normalize_properties(_without_registry_properties(layer or {})))
+    for index, layer in enumerate(additional_properties):
+        translated = normalize_properties(_without_registry_properties(layer or {}))
+        policy.check(translated, layer_name(connection.conn_id, index))
+        overrides.update(translated)
     for spellings in _TLS_SETTING_SPELLINGS:
         if any(name in overrides for name in spellings):
             for name in spellings:
@@ -162,15 +174,18 @@ def _without_registry_properties(layer: Mapping[str, Any]) -> Mapping[str, Any]:
     return {name: value for name, value in layer.items() if not is_registry_property(name)}
 
 
-def build_registry_config(*additional_properties: Mapping[str, Any] | None) -> RegistryConfig | None:
-    """The Schema Registry configuration from layers of additional properties (later layers win); None when no
-    layer names `schema.registry.url`."""
+def build_registry_config(
+    *additional_properties: Mapping[str, Any] | None, conn_id: str, policy: PropertyPolicy = DENY_ALL
+) -> RegistryConfig | None:
+    """The Schema Registry configuration from layers of additional properties (the connection's extra, then the
+    task's; later layers win); None when no layer names `schema.registry.url`. Its URLs must be allowed URLs."""
     given: dict[str, Any] = {}
-    for layer in additional_properties:
+    for index, layer in enumerate(additional_properties):
         if isinstance(layer, Mapping):
-            given.update(
-                {str(name).strip().lower(): value for name, value in layer.items() if is_registry_property(name)}
-            )
+            registry = {str(name).strip().lower(): value for name, value in layer.items() if is_registry_property(name)}
+            if isinstance(registry.get("schema.registry.url"), str):
+                policy.check_registry_urls(registry["schema.registry.url"], layer_name(conn_id, index))
+            given.update(registry)
     if not str(given.get("schema.registry.url") or "").strip():
         return None
     client = RedactedDict()

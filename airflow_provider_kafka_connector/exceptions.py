@@ -6,6 +6,8 @@
     ├── KafkaConfigurationError       the connection, the additional properties or the task's arguments are refused
     │   ├── ProducerConfigError       (java_properties) the producer configuration cannot be built
     │   ├── JaasSyntaxError           (java_properties) a sasl.jaas.config line that cannot be read
+    │   ├── PropertyPolicyError       (policy) a property the deployment does not allow (load code, run a
+    │   │                             command, send a file, reach a URL that is not listed)
     │   ├── MessageSchemaError        (schemas) the Schema Registry refuses, lacks or cannot serve a schema
     │   └── KafkaAssetURIError        (lineage) a kafka:// asset URI without server or topic
     ├── MessageSerializationError     a key, value or header cannot be turned into bytes
@@ -32,6 +34,7 @@ __all__ = [
     "KafkaTransactionError",
     "MessageSchemaError",
     "MessageSerializationError",
+    "PropertyPolicyError",
 ]
 
 
@@ -41,6 +44,11 @@ class KafkaConnectorError(Exception):
 
 class KafkaConfigurationError(KafkaConnectorError, ValueError):
     """The connection, the additional properties or the operator's arguments are refused; nothing was sent."""
+
+
+class PropertyPolicyError(KafkaConfigurationError):
+    """A connection's extra or a task's properties ask for something the deployment's property policy refuses
+    (``[kafka_connector]`` in Airflow's configuration); nothing was loaded, run, read or contacted."""
 
 
 class KafkaAssetURIError(KafkaConfigurationError):

@@ -14,6 +14,7 @@ from airflow_provider_kafka_connector.config import (
     normalize_properties,
 )
 from airflow_provider_kafka_connector.exceptions import KafkaConfigurationError
+from airflow_provider_kafka_connector.policy import PropertyPolicy
 
 WITH_CREDENTIALS = ConnectionSettings("kafka", host="broker1:9092,broker2:9092", login="alice", password="s3cret")
 
@@ -219,7 +220,8 @@ def test_a_property_and_its_alias_in_one_layer_is_an_error():
     "value, text", [(True, "true"), (False, "false"), (3, "3"), (0.5, "0.5"), (["a", "b"], "a,b"), ("x", "x")]
 )
 def test_property_values_become_librdkafka_text(value, text):
-    assert build_producer_config(WITH_CREDENTIALS, {"p": value})["p"] == text
+    allow_p = PropertyPolicy(allowed_properties=("p",))
+    assert build_producer_config(WITH_CREDENTIALS, {"p": value}, policy=allow_p)["p"] == text
 
 
 @pytest.mark.parametrize("value", [None, {"a": 1}, [1, 2]])
@@ -385,6 +387,7 @@ REGISTRY = {
     "schema.registry.ssl.ca.location": "/ca.pem",
     "auto.register.schemas": "false",
 }
+ALLOW_REGISTRY = PropertyPolicy(allowed_urls=("https://r1:8081", "https://r2:8081", "https://r:8081", "http://r:8081"))
 
 
 def test_registry_properties_never_reach_librdkafka():
@@ -393,7 +396,7 @@ def test_registry_properties_never_reach_librdkafka():
 
 
 def test_registry_properties_make_the_registry_configuration():
-    registry = build_registry_config(REGISTRY)
+    registry = build_registry_config(REGISTRY, conn_id="kafka", policy=ALLOW_REGISTRY)
     assert registry is not None
     assert dict(registry.client) == {
         "url": "https://r1:8081,https://r2:8081",
@@ -405,11 +408,16 @@ def test_registry_properties_make_the_registry_configuration():
 
 
 def test_no_registry_url_means_no_registry():
-    assert build_registry_config({"basic.auth.user.info": "u:p"}, None) is None
+    assert build_registry_config({"basic.auth.user.info": "u:p"}, None, conn_id="kafka") is None
 
 
 def test_task_registry_properties_override_the_connections():
-    registry = build_registry_config(REGISTRY, {"basic.auth.user.info": "other:pw2", "use.latest.version": "true"})
+    registry = build_registry_config(
+        REGISTRY,
+        {"basic.auth.user.info": "other:pw2", "use.latest.version": "true"},
+        conn_id="k",
+        policy=ALLOW_REGISTRY,
+    )
     assert registry is not None
     assert registry.client["basic.auth.user.info"] == "other:pw2"
     assert registry.client["url"] == REGISTRY["schema.registry.url"]
@@ -417,7 +425,9 @@ def test_task_registry_properties_override_the_connections():
 
 
 def test_credentials_in_the_registry_url_are_hidden_in_messages():
-    registry = build_registry_config({"schema.registry.url": "https://u:hidden@r:8081"})
+    registry = build_registry_config(
+        {"schema.registry.url": "https://u:hidden@r:8081"}, conn_id="k", policy=ALLOW_REGISTRY
+    )
     assert registry is not None
     assert registry.urls == "https://***@r:8081"
 
@@ -435,16 +445,21 @@ def test_credentials_in_the_registry_url_are_hidden_in_messages():
 )
 def test_unusable_registry_properties_are_refused_by_name(properties, message):
     with pytest.raises(ProducerConfigError, match=message) as raised:
-        build_registry_config({"schema.registry.url": "http://r:8081", **properties})
+        build_registry_config(
+            {"schema.registry.url": "http://r:8081", **properties}, conn_id="k", policy=ALLOW_REGISTRY
+        )
     assert "no-colon" not in str(raised.value)
+
+
+ALLOW_IDP = PropertyPolicy(allowed_urls=("https://idp/token",))
 
 
 def test_a_token_endpoint_without_a_method_is_librdkafkas_oidc_login():
     endpoint = {"sasl.mechanism": "OAUTHBEARER", "sasl.oauthbearer.token.endpoint.url": "https://idp/token"}
     settings = ConnectionSettings("c", host="b:1")
-    assert build_producer_config(settings, endpoint)["sasl.oauthbearer.method"] == "oidc"
+    assert build_producer_config(settings, endpoint, policy=ALLOW_IDP)["sasl.oauthbearer.method"] == "oidc"
     given = {**endpoint, "sasl.oauthbearer.method": "default"}
-    assert build_producer_config(settings, given)["sasl.oauthbearer.method"] == "default"
+    assert build_producer_config(settings, given, policy=ALLOW_IDP)["sasl.oauthbearer.method"] == "default"
     assert "sasl.oauthbearer.method" not in build_producer_config(settings, {"sasl.mechanism": "OAUTHBEARER"})
 
 
@@ -454,7 +469,7 @@ def test_the_oauth_client_id_and_secret_get_the_names_every_supported_librdkafka
         "clientId='airflow' clientSecret='Client-Secret-42x';"
     )
     layer = {"sasl.oauthbearer.token.endpoint.url": "https://idp/token", "sasl.jaas.config": jaas}
-    config = build_producer_config(ConnectionSettings("kafka", host="b:1"), layer)
+    config = build_producer_config(ConnectionSettings("kafka", host="b:1"), layer, policy=ALLOW_IDP)
     assert (config["sasl.oauthbearer.client.id"], config["sasl.oauthbearer.client.secret"]) == (
         "airflow",
         "Client-Secret-42x",

@@ -7,6 +7,7 @@ from importlib.metadata import version
 import pytest
 
 from airflow_provider_kafka_connector.config import MISCELLANEOUS_DEFAULTS, ProducerConfigError
+from airflow_provider_kafka_connector.exceptions import PropertyPolicyError
 from airflow_provider_kafka_connector.hooks.kafka_producer import KafkaProducerHook
 from airflow_provider_kafka_connector.producer import OutgoingMessage
 from harness.pytest_plugin import require
@@ -53,7 +54,8 @@ def test_extras_that_are_not_an_object_name_the_connection(kafka_connection):
         KafkaProducerHook(conn_id).producer_config()
 
 
-def test_producer_config_shows_no_oauth_client_secret(kafka_connection):
+def test_producer_config_shows_no_oauth_client_secret(kafka_connection, monkeypatch):
+    monkeypatch.setenv("AIRFLOW__KAFKA_CONNECTOR__ALLOWED_URLS", "https://idp.example.com/token")
     conn_id = kafka_connection(
         host="b:1",
         extra={
@@ -69,6 +71,18 @@ def test_producer_config_shows_no_oauth_client_secret(kafka_connection):
     assert config["sasl.oauthbearer.client.secret"] == "Client-Secret-42x"  # the name every librdkafka takes
     assert "Client-Secret-42x" not in repr(config) + str(config)
     assert "https://idp.example.com/token" in repr(config)
+
+
+def test_the_hook_applies_the_deployments_property_policy(kafka_connection, monkeypatch):
+    conn_id = kafka_connection(host="b:1", extra={"plugin.library.paths": "/opt/lib/interceptor.so"})
+    with pytest.raises(PropertyPolicyError, match=f"in the extra of connection '{conn_id}' is refused"):
+        KafkaProducerHook(conn_id).producer_config()
+    with pytest.raises(PropertyPolicyError, match="in the task's additional_properties is refused"):
+        KafkaProducerHook(kafka_connection("kafka_plain", host="b:1")).producer_config(
+            {"ssl.engine.location": "/opt/engine.so"}
+        )
+    monkeypatch.setenv("AIRFLOW__KAFKA_CONNECTOR__ALLOWED_LIBRARY_PATHS", "/opt/engine.so, /opt/lib/interceptor.so")
+    assert KafkaProducerHook(conn_id).producer_config()["plugin.library.paths"] == "/opt/lib/interceptor.so"
 
 
 def test_repr_shows_no_configuration(kafka_connection):

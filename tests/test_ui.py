@@ -19,19 +19,13 @@ import contextlib
 import json
 import os
 import shutil
-import signal
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from airflow_provider_kafka_connector.connection_form import TLS_FIELDS
-from harness.ports import free_port
+from harness.api_server import ApiServer, running_api_server
 from harness.pytest_plugin import require
 
 pytestmark = pytest.mark.broker
@@ -53,93 +47,12 @@ CHROMIUM_FLAGS = [
 CONN_ID = "kafka_ui"
 WRONG_PASSWORD = "Wrong-Pass-4711"
 PORTLESS_TEST_BUG = "The host or port to test differs from the stored connection"
-SERVER_START_TIMEOUT = 90.0
-
-
-@dataclass
-class ApiServer:
-    url: str
-    password: str
-    log: Path
-
-    def token(self) -> str:
-        body = json.dumps({"username": "admin", "password": self.password}).encode()
-        request = urllib.request.Request(
-            f"{self.url}/auth/token", data=body, headers={"Content-Type": "application/json"}
-        )
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return json.load(response)["access_token"]
-
-    def get(self, path: str) -> object:
-        request = urllib.request.Request(f"{self.url}{path}", headers={"Authorization": f"Bearer {self.token()}"})
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return json.load(response)
-
-    def post(self, path: str, body: object) -> object:
-        headers = {"Authorization": f"Bearer {self.token()}", "Content-Type": "application/json"}
-        request = urllib.request.Request(f"{self.url}{path}", data=json.dumps(body).encode(), headers=headers)
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return json.load(response)
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/api/v2/monitor/health", timeout=2) as response:
-            return response.status == 200
-    except OSError:
-        return False
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM to the server's own process group (it has worker processes), SIGKILL if it does not go."""
-    if process.poll() is not None:
-        return
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=5)
 
 
 @pytest.fixture(scope="module")
 def api_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServer]:
-    home = tmp_path_factory.mktemp("airflow-ui")
-    (home / "dags").mkdir()
-    env = {
-        **os.environ,
-        "AIRFLOW_HOME": str(home),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(home / "dags"),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
-    }
-    subprocess.run(
-        [sys.executable, "-m", "airflow", "db", "migrate"], env=env, cwd=home, check=True, capture_output=True
-    )
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = home / "api-server.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "airflow", "api-server", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            cwd=home,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        deadline = time.monotonic() + SERVER_START_TIMEOUT
-        while not _healthy(url):
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"airflow api-server did not start:\n{log.read_text()[-5000:]}")
-            time.sleep(0.5)
-        passwords = json.loads((home / "simple_auth_manager_passwords.json.generated").read_text())
-        yield ApiServer(url=url, password=passwords["admin"], log=log)
-    finally:
-        _stop(process)
+    with running_api_server(tmp_path_factory.mktemp("airflow-ui")) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")

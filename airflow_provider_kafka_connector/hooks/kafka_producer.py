@@ -25,6 +25,7 @@ from airflow_provider_kafka_connector.connection_form import (
     tls_fields,
 )
 from airflow_provider_kafka_connector.redaction import RedactedDict, secret_values
+from airflow_provider_kafka_connector.settings import deployment_policy
 
 if TYPE_CHECKING:
     from airflow_provider_kafka_connector.producer import KafkaProducer
@@ -78,6 +79,7 @@ class KafkaProducerHook(BaseHook):
             ),
             extra_properties(extra),
             additional_properties,
+            policy=deployment_policy(),
         )
         hide_secrets(config)
         return config
@@ -85,7 +87,9 @@ class KafkaProducerHook(BaseHook):
     def registry_config(self, additional_properties: Mapping[str, Any] | None = None) -> RegistryConfig | None:
         """The Schema Registry a task with these additional properties would use; None when none is configured."""
         extra = json_object(self._connection().extra, f"The extra field of connection {self.kafka_conn_id!r}")
-        registry = build_registry_config(extra_properties(extra), additional_properties)
+        registry = build_registry_config(
+            extra_properties(extra), additional_properties, conn_id=self.kafka_conn_id, policy=deployment_policy()
+        )
         if registry is not None:
             hide_secrets(registry.client)
         return registry
@@ -116,6 +120,9 @@ class KafkaProducerHook(BaseHook):
 
     def test_connection(self) -> tuple[bool, str]:
         """The Connections UI's Test: the producer configuration a task would use, asked for cluster metadata.
+
+        The deployment's property policy applies here as in a task (it runs in the API server): a refused property
+        fails the Test before any client is built or anything is contacted.
 
         Returns within seconds; the message names the cluster and its reachable brokers, or the cause of the
         failure (configuration, authentication, TLS, unreachable brokers), never a secret.

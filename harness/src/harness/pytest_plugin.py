@@ -27,6 +27,10 @@ Fixtures:
                       accepts oidc_server's tokens and makes a client present a fresh one when its token expires,
                       and the IDP_OAUTH listener, which accepts identity_provider's
 
+The fixtures of services that a producer sends requests to (schema_registry, oidc_server, identity_provider) add
+their URLs to the provider's [kafka_connector] allowed_urls while they run, through the environment that this
+process and every Airflow process it starts read, as a deployment's administrator would.
+
 Also:
     require(value, what)  skips a test whose feature an external broker did not describe
     CI=true               turns every skip into a failure (ini option kafka_harness_fail_skips_in_ci = false: off)
@@ -35,6 +39,7 @@ Also:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -83,9 +88,26 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaBroker]:
         yield started
 
 
+ALLOWED_URLS_VARIABLE = "AIRFLOW__KAFKA_CONNECTOR__ALLOWED_URLS"
+
+
+@contextlib.contextmanager
+def allowed_urls(*urls: str) -> Iterator[None]:
+    """These URLs in [kafka_connector] allowed_urls (its environment variable) until the block ends; other entries,
+    added before or meanwhile, stay."""
+    os.environ[ALLOWED_URLS_VARIABLE] = ",".join(filter(None, [os.environ.get(ALLOWED_URLS_VARIABLE, ""), *urls]))
+    try:
+        yield
+    finally:
+        remaining = os.environ.get(ALLOWED_URLS_VARIABLE, "").split(",")
+        for url in urls:
+            remaining.remove(url)
+        os.environ[ALLOWED_URLS_VARIABLE] = ",".join(remaining)
+
+
 @pytest.fixture(scope="module")
 def schema_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SchemaRegistry]:
-    with running_schema_registry(tmp_path_factory.mktemp("schema-registry")) as started:
+    with running_schema_registry(tmp_path_factory.mktemp("schema-registry")) as started, allowed_urls(started.url):
         yield started
 
 
@@ -94,7 +116,8 @@ def oidc_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OidcServer
     started = time.monotonic()
     with running_oidc_server(tmp_path_factory.mktemp("oidc-server"), OIDC_TOKEN_LIFETIME) as server:
         FIGURES.append(f"OIDC token endpoint (mock-oauth2-server) started in {time.monotonic() - started:.1f} s")
-        yield server
+        with allowed_urls(server.token_endpoint):
+            yield server
 
 
 # Its own broker, not a listener of the session's: that would start the OIDC server in every session.
@@ -109,7 +132,8 @@ def oauth_broker(
     started = time.monotonic()
     with running_broker(directory, oidc=oidc_server, idp=identity_provider) as broker:
         FIGURES.append(f"Kafka broker with the OAuth listeners started in {time.monotonic() - started:.1f} s")
-        yield broker
+        with allowed_urls(identity_provider.token_endpoint):
+            yield broker
 
 
 @pytest.fixture(scope="module")
@@ -139,8 +163,10 @@ def identity_provider_starting(tmp_path_factory: pytest.TempPathFactory) -> Iter
 
 
 @pytest.fixture(scope="module")
-def identity_provider(identity_provider_starting: Future[IdentityProvider]) -> IdentityProvider:
-    return identity_provider_starting.result()
+def identity_provider(identity_provider_starting: Future[IdentityProvider]) -> Iterator[IdentityProvider]:
+    provider = identity_provider_starting.result()
+    with allowed_urls(provider.token_endpoint):
+        yield provider
 
 
 @pytest.fixture
