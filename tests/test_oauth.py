@@ -11,6 +11,7 @@ Server): the right secret delivers there, a wrong one fails its task at once wit
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from harness import identity_provider as idp
 from harness import oidc_server as oidc
 from harness.airflow_dag_run import AirflowHome
 from harness.ports import free_port
-from harness.pytest_plugin import FIGURES, OIDC_TOKEN_LIFETIME
+from harness.pytest_plugin import FIGURES, OIDC_TOKEN_LIFETIME, allowed_urls
 
 pytestmark = pytest.mark.broker
 
@@ -150,17 +151,18 @@ class OAuthRun:
 
 
 @pytest.fixture(scope="module")
-def setup(oauth_broker, oidc_server, identity_provider) -> OAuthSetup:
+def setup(oauth_broker, oidc_server, identity_provider) -> Iterator[OAuthSetup]:
     assert oauth_broker.oauth and oauth_broker.idp_oauth and oauth_broker.ca_file
     unreachable = f"http://127.0.0.1:{free_port()}/kafka/token"
-    return OAuthSetup(
-        oauth_broker.oauth,
-        str(oauth_broker.ca_file),
-        oidc_server.token_endpoint,
-        unreachable,
-        oauth_broker.idp_oauth,
-        identity_provider.token_endpoint,
-    )
+    with allowed_urls(unreachable):  # listed by the deployment, but down
+        yield OAuthSetup(
+            oauth_broker.oauth,
+            str(oauth_broker.ca_file),
+            oidc_server.token_endpoint,
+            unreachable,
+            oauth_broker.idp_oauth,
+            identity_provider.token_endpoint,
+        )
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,5 @@
-"""What the installed Airflow itself reads from the provider: its registration and the Connections form.
+"""What the installed Airflow itself reads from the provider: its registration, the Connections form and the
+[kafka_connector] configuration section.
 
 Airflow 3.2 and later take the form from get_provider_info(); 3.1 from
 KafkaProducerHook.get_ui_field_behaviour() (and only where wtforms imports, as it does with the FAB provider).
@@ -7,6 +8,9 @@ Both paths end in the API the UI calls.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from importlib.metadata import version
 
 from airflow.api_fastapi.core_api.services.ui.connections import HookMetaService
@@ -46,3 +50,15 @@ def test_connections_form_has_the_spec_labels_on_this_airflow():
             "ssl_private_key_pem",
             "ssl_key_password",
         ]
+
+
+def test_airflow_config_list_shows_the_kafka_connector_section_with_its_descriptions(tmp_path):
+    command = [sys.executable, "-m", "airflow", "config", "list", "--section", "kafka_connector"]
+    env = {**os.environ, "AIRFLOW_HOME": str(tmp_path), "AIRFLOW__KAFKA_CONNECTOR__ALLOWED_FILES": "/run/secrets/"}
+    listed = subprocess.run(
+        [*command, "--include-descriptions", "--show-values"], env=env, capture_output=True, text=True, check=True
+    ).stdout
+    for option in ("allowed_urls", "allowed_files", "allowed_library_paths", "allowed_properties"):
+        assert f"\n# {option} = \n" in listed or f"\n{option} = " in listed, option
+    assert "allowed_files = /run/secrets/" in listed
+    assert "# The URLs that a connection's extra or a task's additional properties may make the producer" in listed

@@ -17,7 +17,7 @@ from airflow_provider_kafka_connector.redaction import RedactedDict
 from airflow_provider_kafka_connector.schemas import message_encoders
 from harness.airflow_dag_run import AirflowHome
 from harness.ports import free_port
-from harness.pytest_plugin import FAILURE_REPORT
+from harness.pytest_plugin import FAILURE_REPORT, allowed_urls
 
 PERSON = {
     "type": "record",
@@ -147,17 +147,19 @@ def schema_run(broker, schema_registry, tmp_path_factory) -> SchemaRun:
     client.register_schema(f"{topic}-compat-value", Schema(json.dumps(PERSON), "AVRO"))
     client.set_compatibility(f"{topic}-compat-value", "BACKWARD")
     registry = {"schema.registry.url": schema_registry.url, "basic.auth.user.info": schema_registry.user_info}
-    airflow = AirflowHome(
-        tmp_path_factory.mktemp("airflow"),
-        {
-            "kafka_producer_default": {"conn_type": "kafka_producer", "host": broker.plaintext},
-            "kafka_registry": {"conn_type": "kafka_producer", "host": broker.plaintext, "extra": registry},
-        },
-        dags_folder=Path(__file__).parent / "dags",
-    )
+    closed_url = f"http://127.0.0.1:{free_port()}"
+    with allowed_urls(closed_url):  # listed by the deployment, but down
+        airflow = AirflowHome(
+            tmp_path_factory.mktemp("airflow"),
+            {
+                "kafka_producer_default": {"conn_type": "kafka_producer", "host": broker.plaintext},
+                "kafka_registry": {"conn_type": "kafka_producer", "host": broker.plaintext, "extra": registry},
+            },
+            dags_folder=Path(__file__).parent / "dags",
+        )
     airflow.env["AIRFLOW_VAR_REGISTRY_USER_INFO"] = schema_registry.user_info
     airflow.env["AIRFLOW_VAR_WRONG_REGISTRY_USER_INFO"] = f"{schema_registry.user}:{WRONG_PASSWORD}"
-    conf = {"topic": topic, "record_name": "Templated", "closed_url": f"http://127.0.0.1:{free_port()}"}
+    conf = {"topic": topic, "record_name": "Templated", "closed_url": closed_url}
     run = airflow.test_dag("schema_cases", conf)
     (airflow.path / "dag-run.log").write_text(run.output)  # kept with the test's temporary files, for a failure
     tasks = json.loads(airflow.query(_TASKS, run.run_id))

@@ -8,7 +8,7 @@ import pytest
 
 from harness.airflow_dag_run import AirflowHome
 from harness.ports import free_port
-from harness.pytest_plugin import require
+from harness.pytest_plugin import allowed_urls, require
 
 pytestmark = pytest.mark.broker
 
@@ -25,39 +25,41 @@ def failed_run(broker, tmp_path_factory):
     require(broker.sasl_ssl and broker.plain_user, "SASL_SSL listener with a PLAIN user")
     tls = {"ssl.ca.location": str(broker.ca_file)}
     # No OIDC server here: the token endpoint is a closed port, and the tasks fail before any broker connection.
+    closed_url = f"http://127.0.0.1:{free_port()}/token"
     oauth = {
         **tls,
         "security.protocol": "SASL_SSL",
         "sasl.mechanism": "OAUTHBEARER",
-        "sasl.oauthbearer.token.endpoint.url": f"http://127.0.0.1:{free_port()}/token",
+        "sasl.oauthbearer.token.endpoint.url": closed_url,
     }
-    airflow = AirflowHome(
-        tmp_path_factory.mktemp("airflow"),
-        {
-            "kafka_producer_default": {"conn_type": "kafka_producer", "host": broker.plaintext},
-            "kafka_with_password": {
-                "conn_type": "kafka_producer",
-                "host": broker.sasl_ssl,
-                "login": broker.plain_user.name,
-                "password": CONNECTION_SECRET,
-                "extra": tls,
-            },
-            "kafka_tls_only": {
-                "conn_type": "kafka_producer",
-                "host": broker.sasl_ssl,
-                "extra": {**tls, "security.protocol": "SASL_SSL"},
-            },
-            "kafka_oauth_endpoint_only": {
-                "conn_type": "kafka_producer",
-                "host": broker.sasl_ssl,
-                "extra": {
-                    **oauth,
-                    "sasl.login.callback.handler.class": OAUTH_LOGIN_HANDLER,
+    with allowed_urls(closed_url):  # listed by the deployment, but down
+        airflow = AirflowHome(
+            tmp_path_factory.mktemp("airflow"),
+            {
+                "kafka_producer_default": {"conn_type": "kafka_producer", "host": broker.plaintext},
+                "kafka_with_password": {
+                    "conn_type": "kafka_producer",
+                    "host": broker.sasl_ssl,
+                    "login": broker.plain_user.name,
+                    "password": CONNECTION_SECRET,
+                    "extra": tls,
+                },
+                "kafka_tls_only": {
+                    "conn_type": "kafka_producer",
+                    "host": broker.sasl_ssl,
+                    "extra": {**tls, "security.protocol": "SASL_SSL"},
+                },
+                "kafka_oauth_endpoint_only": {
+                    "conn_type": "kafka_producer",
+                    "host": broker.sasl_ssl,
+                    "extra": {
+                        **oauth,
+                        "sasl.login.callback.handler.class": OAUTH_LOGIN_HANDLER,
+                    },
                 },
             },
-        },
-        dags_folder=Path(__file__).parent / "dags",
-    )
+            dags_folder=Path(__file__).parent / "dags",
+        )
     airflow.env["AIRFLOW_VAR_KAFKA_JAAS_VALUE"] = JAAS_SECRET
     airflow.env["AIRFLOW_VAR_KAFKA_OAUTH_JAAS_SECRET"] = OAUTH_JAAS_SECRET
     broker.create_topic("secret-cases")
