@@ -30,6 +30,7 @@ from typing import Any
 from confluent_kafka import KafkaError, KafkaException, Producer, libversion
 
 from airflow_provider_kafka_connector.config import ConnectionSettings, build_producer_config
+from airflow_provider_kafka_connector.policy import PropertyPolicy
 from harness import oidc_server
 from harness.identity_provider import IdentityProvider, running_identity_provider
 from harness.kafka_broker import KafkaBroker, make_ca, running_broker
@@ -241,7 +242,7 @@ def oauth_scenarios(broker: KafkaBroker, oidc: oidc_server.OidcServer, idp: Iden
             "sasl.oauthbearer.token.endpoint.url": endpoint,
             "sasl.oauthbearer.scope": scope,
         }
-        return dict(build_producer_config(settings, extra))
+        return dict(build_producer_config(settings, extra, policy=PropertyPolicy(allowed_urls=(endpoint,))))
 
     return {
         "oauth_delivered": (conn(), 10, {}),
