@@ -3,9 +3,10 @@
 confluent-kafka builds a Message object and calls Python for every delivery report it serves; for a batch that is
 most of its cost beyond a bare produce loop. A producer made with plugin_properties() has a librdkafka interceptor
 that keeps, in C, what the batch's summary needs; its messages are produced without a Python callback and
-NativeDeliveryTally reads the outcome. Where the plugin is not built (no C compiler at install time) or cannot load
-(not Linux, a librdkafka without plugin support), the producer falls back to DeliveryTally's Python callback: the
-guarantees are the same, only slower.
+NativeDeliveryTally reads the outcome. Where the plugin is not installed (the pure wheel, or no C compiler at install
+time) or cannot load (not Linux, a librdkafka without plugin support), the producer falls back to DeliveryTally's
+Python callback, and the first batch of the process logs a WARNING that says why: the guarantees are the same, only
+slower.
 """
 
 from __future__ import annotations
@@ -29,26 +30,34 @@ _SLOTS = 256
 _LIBRARY_NAME = "_delivery_tally"
 
 
+_WITHOUT_IT = (
+    "batches count their delivery reports in Python, about a third slower. The Linux wheels on PyPI (x86_64, "
+    "aarch64) carry it: 'pip install --force-reinstall --no-deps --only-binary :all: "
+    "airflow-provider-kafka-connector'; an install from source builds it where a C compiler is found"
+)
+
+
 @cache
-def _plugin() -> tuple[str, ctypes.CDLL] | None:
-    """The built plugin's path and its ctypes handle; None where there is none to use."""
+def _find_plugin() -> tuple[str, ctypes.CDLL] | str:
+    """The installed plugin's path and its ctypes handle, or why there is none to use."""
     if not sys.platform.startswith("linux"):
-        return None
+        return f"the delivery-tally plugin is built for Linux only, not {sys.platform}"
     package = Path(__file__).parent
-    # The build names it as an extension module of the Python that built it; it uses no Python API, so an editable
-    # checkout's build by another Python on this machine serves as well.
+    # A source build names it as an extension module of the Python that built it, a platform wheel
+    # _delivery_tally.so; it uses no Python API, so an editable checkout's build by another Python serves as well.
     built = [package / f"{_LIBRARY_NAME}{suffix}" for suffix in EXTENSION_SUFFIXES]
     path = next((path for path in [*built, *sorted(package.glob(f"{_LIBRARY_NAME}*.so"))] if path.is_file()), None)
     if path is None:
-        log.debug("The delivery tally plugin is not built: batches count their delivery reports in Python")
-        return None
+        return (
+            "this installation has no delivery-tally plugin (it came from the pure py3-none-any wheel, or was built "
+            "from source without a C compiler)"
+        )
     try:
         # Kept for the process's life: librdkafka opens the same file for each producer and closes it when the
         # producer is destroyed, and the tallies (static in the plugin) must outlive that.
         library = ctypes.CDLL(str(path))
     except OSError as error:
-        log.debug("The delivery tally plugin does not load (%s): batches count their delivery reports in Python", error)
-        return None
+        return f"the delivery-tally plugin {path} does not load ({error})"
     int64s = ctypes.POINTER(ctypes.c_int64)
     library.delivery_tally_reset.argtypes = [ctypes.c_int]
     library.delivery_tally_reset.restype = None
@@ -57,6 +66,22 @@ def _plugin() -> tuple[str, ctypes.CDLL] | None:
     library.delivery_tally_partition.argtypes = [ctypes.c_int, ctypes.c_int32, int64s]
     library.delivery_tally_partition.restype = ctypes.c_int
     return str(path), library
+
+
+def plugin_status() -> str:
+    """What a bug report needs: the plugin's path, or why batches count in Python."""
+    found = _find_plugin()
+    return f"available ({found[0]})" if isinstance(found, tuple) else f"not in use: {found}"
+
+
+@cache
+def _plugin() -> tuple[str, ctypes.CDLL] | None:
+    """The plugin for a batch's producer; the first batch of a process without one says why, once."""
+    found = _find_plugin()
+    if isinstance(found, str):
+        log.warning("%s: %s.", found[0].upper() + found[1:], _WITHOUT_IT)
+        return None
+    return found
 
 
 class _Slots:
@@ -104,7 +129,7 @@ def plugin_properties(config: dict[str, Any], slot: int) -> dict[str, Any]:
 
 def mark_unusable(reason: str) -> None:
     if not _unusable.is_set():
-        log.debug("The delivery tally plugin cannot be used (%s): batches count delivery reports in Python", reason)
+        log.warning("librdkafka did not load the delivery-tally plugin (%s): %s.", reason, _WITHOUT_IT)
         _unusable.set()
 
 

@@ -73,11 +73,16 @@ def config_section() -> dict[str, Any]:
     }
 
 
-def deployment_policy() -> PropertyPolicy:
-    """The property policy of this Airflow deployment, read now from its configuration (and environment)."""
+def option_value(option: str) -> str:
+    """One [kafka_connector] option as this Airflow deployment sets it now (configuration file or environment)."""
     try:
         from airflow.sdk.configuration import conf
     except ImportError:  # Airflow 3.1
         from airflow.configuration import conf
 
-    return PropertyPolicy.from_options(lambda option: str(conf.get(SECTION, option, fallback="") or ""))
+    return str(conf.get(SECTION, option, fallback="") or "")
+
+
+def deployment_policy() -> PropertyPolicy:
+    """The property policy of this Airflow deployment, read now from its configuration (and environment)."""
+    return PropertyPolicy.from_options(option_value)

@@ -1,26 +1,11 @@
 # Sourced by scripts/demo, scripts/test and scripts/test-airflow-matrix: makes .venv with the provider, the test
 # harness and the test tools. It is re-used while the pyproject.toml files and the C plugin are unchanged; delete .venv
 # to start over.
-# uv (from PyPI, into .cache/uv unless it is on PATH) builds an environment in seconds where pip takes a minute.
-PYTHON=${PYTHON:-python3}
-if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2>/dev/null; then
-  echo "Python 3.10 or newer is needed (set PYTHON=/path/to/python3.x)" >&2
-  exit 1
-fi
-UV=$(command -v uv || true)
-if [ -z "$UV" ]; then
-  UV=.cache/uv/bin/uv
-  if [ ! -x "$UV" ]; then
-    echo "Installing uv into .cache/uv (once)" >&2
-    "$PYTHON" -m venv .cache/uv
-    .cache/uv/bin/python -m pip install --quiet --disable-pip-version-check uv >&2
-  fi
-fi
-export UV_PYTHON_DOWNLOADS=never  # only Pythons already on this machine
+. scripts/find-uv.sh
 # Every Airflow process (the demo's `airflow dags test`, each test's DAG run) imports hundreds of modules: without
 # bytecode caching, compiling them is a quarter of its time. .venv and __pycache__ are ours (and git-ignored).
 unset PYTHONDONTWRITEBYTECODE
-stamp=".venv/.installed-$(cat pyproject.toml harness/pyproject.toml airflow_provider_kafka_connector/_native/*.c | sha256sum | cut -c1-16)"
+stamp=".venv/.installed-$(cat pyproject.toml setup.py harness/pyproject.toml airflow_provider_kafka_connector/_native/*.c | sha256sum | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
   started=$SECONDS
   echo "Creating .venv: Airflow, confluent-kafka and the test tools (about 10 s; a minute with an empty package cache)" >&2

@@ -19,8 +19,8 @@ from harness.airflow_dag_run import AirflowHome
 from harness.pytest_plugin import require
 
 SPECIAL_PASSWORD = "p@ss:w/o%rd#?&= é\"'"
-# The README's URI example: a comma-separated bootstrap list and that password, percent-encoded.
-README_URI = (
+# The URI example of docs/connections.rst: a comma-separated bootstrap list and that password, percent-encoded.
+DOCS_URI = (
     "kafka-producer://alice:p%40ss%3Aw%2Fo%25rd%23%3F%26%3D%20%C3%A9%22%27"
     "@broker1%3A9092%2Cbroker2%3A9092/?ssl.ca.location=%2Fetc%2Fkafka%2Fca.pem&client.id=orders-app"
 )
@@ -56,7 +56,7 @@ def test_env_json_form(monkeypatch):
 
 def test_env_uri_form(monkeypatch):
     assert quote(SPECIAL_PASSWORD, safe="") == "p%40ss%3Aw%2Fo%25rd%23%3F%26%3D%20%C3%A9%22%27"
-    monkeypatch.setenv("AIRFLOW_CONN_KAFKA_URI", README_URI)
+    monkeypatch.setenv("AIRFLOW_CONN_KAFKA_URI", DOCS_URI)
     config = KafkaProducerHook("kafka_uri").producer_config()
     assert dict(config) == EXPECTED
     assert SPECIAL_PASSWORD not in repr(config)

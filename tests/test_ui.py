@@ -6,7 +6,7 @@ connection through the form, checks the labelled fields, runs Test against the S
 wrong password sees the failure.
 
 Screenshots go to the test's tmp_path (pytest prints it when the test fails); a run never changes tracked files.
-To refresh the README's pictures (docs/connection-form.png, docs/connection-form-extra.png), run
+To refresh the pictures of docs/connections.rst (docs/connection-form.png, docs/connection-form-extra.png), run
 
     UPDATE_SCREENSHOTS=1 ./scripts/test tests/test_ui.py
 
@@ -32,7 +32,7 @@ pytestmark = pytest.mark.broker
 
 REPO = Path(__file__).resolve().parent.parent
 DOCS = REPO / "docs"
-README_SCREENSHOTS = ("connection-form.png", "connection-form-extra.png")
+DOCS_SCREENSHOTS = ("connection-form.png", "connection-form-extra.png")
 UPDATE_SCREENSHOTS = os.environ.get("UPDATE_SCREENSHOTS") == "1"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -285,5 +285,5 @@ def test_create_and_test_a_connection_in_the_browser(api_server, browser, broker
         assert WRONG_PASSWORD not in content and user.password not in content
         if UPDATE_SCREENSHOTS:
             DOCS.mkdir(exist_ok=True)
-            for name in README_SCREENSHOTS:
+            for name in DOCS_SCREENSHOTS:
                 shutil.copyfile(tmp_path / name, DOCS / name)

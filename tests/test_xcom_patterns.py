@@ -1,4 +1,4 @@
-"""The README's downstream patterns and the topic's asset event, run through real Airflow against the real broker."""
+"""The downstream patterns of docs/operator.rst and the topic's asset event, through real Airflow and a broker."""
 
 from __future__ import annotations
 

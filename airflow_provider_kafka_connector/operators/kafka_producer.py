@@ -57,8 +57,8 @@ class KafkaProducerOperator(BaseOperator):
     :param schema_type: ``"avro"`` or ``"json"`` (JSON Schema).
     :param exactly_once: send in a Kafka transaction so that ``read_committed`` consumers see this task instance's
         messages exactly once however many tries it takes: a retry after a try that committed sends nothing and
-        pushes that try's ``response``. A Clear of the task sends again. See the README, "Exactly once across
-        retries".
+        pushes that try's ``response``. A Clear of the task sends again. See the documentation's "Exactly once
+        across retries" page.
     """
 
     template_fields: Sequence[str] = (

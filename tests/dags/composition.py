@@ -1,4 +1,4 @@
-"""Messages built by upstream tasks, and dynamic task mapping, as the README shows (tests/test_composition.py).
+"""Messages built by upstream tasks, and dynamic task mapping, as docs/operator.rst shows (tests/test_composition.py).
 
 1. ``messages=`` an upstream TaskFlow task's output (an XComArg), resolved when the task runs.
 2. ``messages=`` a callable that returns a generator: 10,000 messages built only when the task runs.

@@ -1,4 +1,5 @@
-"""What the tasks after a KafkaProducerOperator do with its response, as the README shows (tests/test_xcom_patterns.py).
+"""What the tasks after a KafkaProducerOperator do with its response, as docs/operator.rst shows
+(tests/test_xcom_patterns.py).
 
 `xcom_patterns` publishes an order, then reads the broker's acknowledgement in the three usual ways: `ti.xcom_pull`,
 Jinja in a templated field, and TaskFlow with `operator.output`. `xcom_patterns_consumer` is scheduled on the topic's
