@@ -27,6 +27,12 @@ def get_provider_info() -> dict[str, Any]:
                 "conn-fields": CONN_FIELDS,
             }
         ],
+        "task-decorators": [
+            {
+                "name": "kafka_producer",
+                "class-name": "airflow_provider_kafka_connector.decorators.kafka_producer.kafka_producer_task",
+            }
+        ],
         "asset-uris": [
             {
                 "schemes": ["kafka"],

@@ -25,6 +25,7 @@ from airflow_provider_kafka_connector.exceptions import KafkaConfigurationError,
 from airflow_provider_kafka_connector.redaction import scrub
 from airflow_provider_kafka_connector.serialization import (
     ANY_PARTITION,
+    NO_TIMESTAMP,
     PlainMessage,
     Record,
     SerializedHeaders,
@@ -61,6 +62,7 @@ class OutgoingMessage:
     value: bytes | None
     headers: SerializedHeaders
     partition: int | None = None
+    timestamp: int = NO_TIMESTAMP  # milliseconds since the epoch
 
 
 class DeliveryTally:
@@ -235,7 +237,9 @@ class KafkaProducer:
         """Send one message and return its delivery receipt once the broker has acknowledged it."""
         tally = DeliveryTally(message.topic)
         partition = ANY_PARTITION if message.partition is None else message.partition
-        self._produce(message.topic, message.key, message.value, message.headers or None, partition, tally)
+        self._produce(
+            message.topic, message.key, message.value, message.headers or None, partition, tally, message.timestamp
+        )
         self._start(message.topic, tally)
         self._await_reports(tally, expected=1)
         if tally.first_error is not None:  # set with the first failure
@@ -332,15 +336,15 @@ class KafkaProducer:
         produce, on_delivery = self._producer.produce, tally.on_delivery
         queued = 0
         try:
-            for key, value, headers, partition in records:
+            for key, value, headers, partition, timestamp in records:
                 try:
-                    # Positional arguments, and headers only when there are some: the fastest call per message.
-                    if headers is None:
+                    # Positional arguments, and headers and timestamp only when there are some: the fastest call.
+                    if headers is None and not timestamp:
                         produce(topic, value, key, partition, on_delivery)
                     else:
-                        produce(topic, value, key, partition, on_delivery, headers=headers)
+                        produce(topic, value, key, partition, on_delivery, timestamp=timestamp, headers=headers)
                 except BufferError:
-                    self._produce(topic, key, value, headers, partition, tally)
+                    self._produce(topic, key, value, headers, partition, tally, timestamp)
                 queued += 1
         except (KafkaException, KafkaDeliveryError) as error:
             reason = error if isinstance(error, KafkaDeliveryError) else self._refusal(error, topic)
@@ -353,7 +357,7 @@ class KafkaProducer:
         produce_batch = getattr(self._producer, "produce_batch", None)
         if produce_batch is None:  # confluent-kafka before 2.12
             return self._produce_records(
-                topic, [(m.get("key"), m.get("value"), None, ANY_PARTITION) for m in messages], tally
+                topic, [(m.get("key"), m.get("value"), None, ANY_PARTITION, NO_TIMESTAMP) for m in messages], tally
             )
         queued = 0
         pending = messages
@@ -397,11 +401,14 @@ class KafkaProducer:
         headers: SerializedHeaders | None,
         partition: int,
         tally: Tally,
+        timestamp: int = NO_TIMESTAMP,
     ) -> None:
         """Produce one message, waiting for room in the local queue when it is full."""
         while True:
             try:
-                self._producer.produce(topic, value, key, partition, tally.on_delivery, headers=headers)
+                self._producer.produce(
+                    topic, value, key, partition, tally.on_delivery, timestamp=timestamp, headers=headers
+                )
                 return
             except BufferError:  # the local queue is full: let librdkafka deliver some, then go on
                 self._serve(_POLL_INTERVAL_SECONDS)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import calendar
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import datetime
 from itertools import islice, repeat
 from typing import Any, cast
 
@@ -14,14 +16,17 @@ Headers = Mapping[str, Any] | Iterable[tuple[str, Any]]
 SerializedHeaders = list[tuple[str, str | bytes | None]]
 # librdkafka's "no partition given": the partitioner chooses.
 ANY_PARTITION = -1
-# A message of a batch ready for the producer: key, value, headers (None when there are none) and partition.
-Record = tuple[bytes | None, bytes | None, SerializedHeaders | None, int]
+# librdkafka's "no timestamp given": the producer stamps the message when it is produced.
+NO_TIMESTAMP = 0
+# A message of a batch ready for the producer: key, value, headers (None when there are none), partition and
+# timestamp (milliseconds since the epoch).
+Record = tuple[bytes | None, bytes | None, SerializedHeaders | None, int, int]
 
 # A message of a batch that the producer can take as it is (confluent-kafka's produce_batch reads the dict in C):
 # a dict with only a key and a value, each bytes or None.
 PlainMessage = dict[str, bytes | None]
 
-_MESSAGE_FIELDS = frozenset({"key", "value", "headers", "partition"})
+MESSAGE_FIELDS = frozenset({"key", "value", "headers", "partition", "timestamp"})
 _PLAIN_FIELDS = frozenset({"key", "value"})
 _PLAIN_TYPES = frozenset({bytes, type(None)})
 
@@ -76,6 +81,40 @@ def _header_value(name: str, value: Any) -> bytes | None:
         return str(value).encode("utf-8")
     raise MessageSerializationError(
         f"Message header {name!r} has a value of type {type(value).__name__}; give a str, bytes, number or bool."
+    )
+
+
+def message_timestamp(timestamp: Any, field: str = "timestamp") -> int:
+    """A message's timestamp as librdkafka takes it: milliseconds since the epoch (NO_TIMESTAMP for None).
+
+    An int is taken as milliseconds; a datetime (pendulum's DateTime is one) must be aware; text, as a rendered
+    template gives it, is digits (milliseconds) or an ISO 8601 date and time with its offset.
+    """
+    if timestamp is None:
+        return NO_TIMESTAMP
+    if isinstance(timestamp, str):
+        text = timestamp.strip()
+        if text.isdigit():
+            return int(text)
+        try:
+            timestamp = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
+        except ValueError:
+            raise MessageSerializationError(
+                f"The message {field} {timestamp!r} is neither milliseconds since the epoch nor an ISO 8601 date and "
+                "time."
+            ) from None
+    if isinstance(timestamp, datetime):
+        if timestamp.tzinfo is None or timestamp.utcoffset() is None:
+            raise MessageSerializationError(
+                f"The message {field} {timestamp.isoformat()} has no time zone, so the instant it names is unknown: "
+                "give an aware datetime (e.g. pendulum.datetime(..., tz='UTC')) or milliseconds since the epoch."
+            )
+        return calendar.timegm(timestamp.utctimetuple()) * 1000 + timestamp.microsecond // 1000
+    if isinstance(timestamp, int) and not isinstance(timestamp, bool) and timestamp >= 0:
+        return timestamp
+    raise MessageSerializationError(
+        f"The message {field} must be milliseconds since the epoch (a whole number, not negative), an aware datetime "
+        f"or ISO 8601 text, not {timestamp!r}."
     )
 
 
@@ -141,19 +180,23 @@ def _serialize(messages: Iterable[tuple[int, Mapping[str, Any]]]) -> Iterator[Re
     """Serialize (index, message) pairs; runs once per message of a batch that is not plain."""
     for index, message in messages:
         try:
-            if not message.keys() <= _MESSAGE_FIELDS:
+            if not message.keys() <= MESSAGE_FIELDS:
                 raise _unknown_fields(message)
             get = message.get
             key, value, headers, partition = get("key"), get("value"), get("headers"), get("partition")
+            timestamp = get("timestamp")
             # The common cases (bytes or None) skip the call: this runs once per message of a batch.
             yield (
                 key if key is None or type(key) is bytes else serialize_payload(key, "key"),
                 value if value is None or type(value) is bytes else serialize_payload(value, "value"),
                 serialize_headers(headers) if headers else None,
                 ANY_PARTITION if partition is None else partition,
+                NO_TIMESTAMP if timestamp is None else message_timestamp(timestamp),
             )
-        except (MessageSerializationError, AttributeError) as error:
+        except MessageSerializationError as error:
             raise MessageSerializationError(f"messages[{index}]: {error}") from None
+        except AttributeError:
+            raise _not_a_mapping(index, message) from None
 
 
 def _encoded(
@@ -163,7 +206,7 @@ def _encoded(
     value_of = encode_value or (lambda value: serialize_payload(value, "value"))
     for index, message in messages:
         try:
-            if not message.keys() <= _MESSAGE_FIELDS:
+            if not message.keys() <= MESSAGE_FIELDS:
                 raise _unknown_fields(message)
             headers, partition = message.get("headers"), message.get("partition")
             yield (
@@ -171,11 +214,21 @@ def _encoded(
                 value_of(message.get("value")),
                 serialize_headers(headers) if headers else None,
                 ANY_PARTITION if partition is None else partition,
+                message_timestamp(message.get("timestamp")),
             )
-        except (MessageSerializationError, AttributeError) as error:
+        except MessageSerializationError as error:
             raise MessageSerializationError(f"messages[{index}]: {error}") from None
+        except AttributeError:
+            raise _not_a_mapping(index, message) from None
 
 
 def _unknown_fields(message: Mapping[str, Any]) -> MessageSerializationError:
-    unknown = sorted(message.keys() - _MESSAGE_FIELDS)
-    return MessageSerializationError(f"unknown fields {unknown}; use key, value, headers, partition")
+    unknown = sorted(message.keys() - MESSAGE_FIELDS)
+    return MessageSerializationError(f"unknown fields {unknown}; use key, value, headers, partition, timestamp")
+
+
+def _not_a_mapping(index: int, message: Any) -> MessageSerializationError:
+    return MessageSerializationError(
+        f"messages[{index}] is a {type(message).__name__}, not a message: each message is a mapping with 'value' and "
+        "optionally 'key', 'headers', 'partition', 'timestamp', e.g. {'key': 'k', 'value': {'n': 1}}."
+    )

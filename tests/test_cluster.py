@@ -22,7 +22,7 @@ from airflow_provider_kafka_connector.exceptions import KafkaDeliveryError
 from airflow_provider_kafka_connector.hooks.kafka_producer import KafkaProducerHook
 from airflow_provider_kafka_connector.operators.kafka_producer import RESPONSE_XCOM_KEY
 from airflow_provider_kafka_connector.producer import OutgoingMessage
-from airflow_provider_kafka_connector.serialization import ANY_PARTITION
+from airflow_provider_kafka_connector.serialization import ANY_PARTITION, NO_TIMESTAMP
 from harness.airflow_dag_run import AirflowHome, DagRunResult
 from harness.ports import free_port
 from harness.pytest_plugin import FIGURES
@@ -116,7 +116,7 @@ def test_too_few_in_sync_replicas_fails_within_the_delivery_timeout_naming_the_c
     hook = KafkaProducerHook(kafka_connection(host=cluster.plaintext))
     cluster.stop_node(stopped)
     cluster.wait_in_sync(topic, in_sync=2)
-    records = ((None, str(i).encode(), None, ANY_PARTITION) for i in range(count))
+    records = ((None, str(i).encode(), None, ANY_PARTITION, NO_TIMESTAMP) for i in range(count))
     started = time.monotonic()
     with (
         hook.get_producer({"delivery.timeout.ms": timeout_ms}) as producer,

@@ -11,7 +11,7 @@ from conftest import Failure
 from airflow_provider_kafka_connector.exceptions import KafkaDeliveryError
 from airflow_provider_kafka_connector.hooks.kafka_producer import KafkaProducerHook
 from airflow_provider_kafka_connector.producer import OutgoingMessage
-from airflow_provider_kafka_connector.serialization import ANY_PARTITION
+from airflow_provider_kafka_connector.serialization import ANY_PARTITION, NO_TIMESTAMP
 from harness.kafka_broker import make_ca
 from harness.ports import free_port
 from harness.pytest_plugin import require
@@ -163,7 +163,9 @@ def test_batch_to_a_missing_topic_stops_early_and_counts_the_failures(broker, ka
     hook = KafkaProducerHook(kafka_connection(host=broker.plaintext))
     started = time.monotonic()
     with pytest.raises(KafkaDeliveryError) as raised, hook.get_producer() as producer:
-        producer.send_many("no-such-topic-for-a-batch", ((None, b"v", None, ANY_PARTITION) for _ in range(2_000_000)))
+        producer.send_many(
+            "no-such-topic-for-a-batch", ((None, b"v", None, ANY_PARTITION, NO_TIMESTAMP) for _ in range(2_000_000))
+        )
     assert time.monotonic() - started < 3 + FAST_SECONDS
     message = str(raised.value)
     assert re.match(r"\d+ of \d+ messages sent were not acknowledged; the first reason: ", message)

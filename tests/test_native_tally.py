@@ -13,7 +13,7 @@ from airflow_provider_kafka_connector import native_tally
 from airflow_provider_kafka_connector.exceptions import KafkaDeliveryError
 from airflow_provider_kafka_connector.hooks.kafka_producer import KafkaProducerHook
 from airflow_provider_kafka_connector.producer import DeliveryTally
-from airflow_provider_kafka_connector.serialization import ANY_PARTITION, serialized_records
+from airflow_provider_kafka_connector.serialization import ANY_PARTITION, NO_TIMESTAMP, serialized_records
 
 
 def test_the_install_built_the_plugin_and_it_loads():
@@ -51,7 +51,7 @@ def test_a_batch_counted_by_the_plugin_matches_what_a_consumer_reads(broker, new
     topic = new_topic(partitions=3)
     count = 20_000
     hook = KafkaProducerHook(kafka_connection(host=broker.plaintext))
-    records = ((str(i % 101).encode(), str(i).encode(), None, ANY_PARTITION) for i in range(count))
+    records = ((str(i % 101).encode(), str(i).encode(), None, ANY_PARTITION, NO_TIMESTAMP) for i in range(count))
     with hook.get_producer(batch=True) as producer:
         assert producer._batch_tally(topic).on_delivery is None  # no Python call per message
         summary = producer.send_many(topic, records)

@@ -1,10 +1,14 @@
 import operator
+from datetime import datetime, timedelta, timezone
 
+import pendulum
 import pytest
 
 from airflow_provider_kafka_connector.serialization import (
     ANY_PARTITION,
+    NO_TIMESTAMP,
     MessageSerializationError,
+    message_timestamp,
     serialize_headers,
     serialize_payload,
     serialized_records,
@@ -68,7 +72,7 @@ def test_bad_header_pair():
 
 def test_batch_records_are_serialized_as_single_messages():
     records = list(serialized_records([{"key": "k", "value": {"a": 1}, "headers": {"h": 1}, "partition": 2}, {}]))
-    assert records == [(b"k", b'{"a":1}', [("h", b"1")], 2), (None, None, None, ANY_PARTITION)]
+    assert records == [(b"k", b'{"a":1}', [("h", b"1")], 2, NO_TIMESTAMP), (None, None, None, ANY_PARTITION, 0)]
 
 
 def test_bad_batch_message_names_its_index():
@@ -86,9 +90,9 @@ def test_batch_chunks_keep_plain_dicts_as_they_are_and_serialize_the_rest():
     assert chunks[1] == plain
     assert all(map(operator.is_, chunks[1], plain))  # the very dicts: produced as they are
     assert chunks[2] == [
-        (None, b"text", None, ANY_PARTITION),
-        (None, b"v", [("h", b"1")], ANY_PARTITION),
-        (None, b"v", None, 1),
+        (None, b"text", None, ANY_PARTITION, NO_TIMESTAMP),
+        (None, b"v", [("h", b"1")], ANY_PARTITION, NO_TIMESTAMP),
+        (None, b"v", None, 1, NO_TIMESTAMP),
     ]
 
 
@@ -96,3 +100,52 @@ def test_a_bad_message_in_a_chunk_names_its_index_in_the_batch():
     messages = [{"value": b"ok"}] * 5 + [{"value": b"ok", "valu": "typo"}]
     with pytest.raises(MessageSerializationError, match=r"messages\[5\]: .*unknown fields \['valu'\]"):
         list(serialized_records(messages).chunks(2))
+
+
+MAY_DAY_MS = 1777593600000  # 2026-05-01T00:00:00Z
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        MAY_DAY_MS,
+        str(MAY_DAY_MS),
+        datetime(2026, 5, 1, tzinfo=timezone.utc),
+        datetime(2026, 5, 1, 2, tzinfo=timezone(timedelta(hours=2))),
+        pendulum.datetime(2026, 5, 1, tz="UTC"),
+        pendulum.datetime(2026, 4, 30, 20, tz="America/New_York"),
+        "2026-05-01T00:00:00+00:00",
+        "2026-05-01T00:00:00Z",
+    ],
+)
+def test_a_timestamp_is_milliseconds_since_the_epoch(given):
+    assert message_timestamp(given) == MAY_DAY_MS
+    [record] = serialized_records([{"value": b"v", "timestamp": given}])
+    assert record[4] == MAY_DAY_MS
+
+
+def test_no_timestamp_leaves_it_to_the_producer():
+    assert message_timestamp(None) == NO_TIMESTAMP
+
+
+@pytest.mark.parametrize(
+    "given, words",
+    [
+        (datetime(2026, 5, 1), "has no time zone"),
+        ("2026-05-01T00:00:00", "has no time zone"),
+        ("yesterday", "neither milliseconds since the epoch nor an ISO 8601"),
+        (-1, "not negative"),
+        (True, "not True"),
+        (1.5, "not 1.5"),
+    ],
+)
+def test_a_timestamp_that_names_no_instant_is_refused(given, words):
+    with pytest.raises(MessageSerializationError, match=words):
+        message_timestamp(given)
+    with pytest.raises(MessageSerializationError, match=r"messages\[0\]: "):
+        list(serialized_records([{"value": b"v", "timestamp": given}]))
+
+
+def test_a_batch_element_that_is_not_a_mapping_shows_the_shape_expected():
+    with pytest.raises(MessageSerializationError, match=r"messages\[1\] is a str, not a message: each message is a "):
+        list(serialized_records([{"value": "ok"}, "just text"]))

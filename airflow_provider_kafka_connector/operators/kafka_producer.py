@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator, XComArg
@@ -13,6 +14,7 @@ from airflow_provider_kafka_connector.lineage import openlineage_facets, outlet_
 from airflow_provider_kafka_connector.redaction import redacted
 from airflow_provider_kafka_connector.serialization import (
     Headers,
+    message_timestamp,
     serialize_headers,
     serialize_payload,
     serialized_records,
@@ -43,9 +45,12 @@ class KafkaProducerOperator(BaseOperator):
     :param value: the message value, by the same rules; None sends a null value (a tombstone).
     :param headers: optional headers, a mapping or (name, value) pairs; values str, bytes, number or bool.
     :param partition: optional partition; by default the partitioner chooses by key, as Java clients do.
-    :param messages: instead of key/value/headers/partition: an iterable of mappings with those keys, a callable
-        returning one (so a generator is only built when the task runs), or an upstream task's output (an XComArg:
-        the task runs after it and pulls the messages when it runs). Not templated.
+    :param timestamp: optional record timestamp: milliseconds since the epoch, an aware datetime (pendulum's too)
+        or, as a template renders it, ISO 8601 text such as ``"{{ logical_date }}"``; by default the time it is
+        sent. On a topic with ``message.timestamp.type=LogAppendTime`` the broker sets its own.
+    :param messages: instead of key/value/headers/partition/timestamp: an iterable of mappings with those keys, a
+        callable returning one (so a generator is only built when the task runs), or an upstream task's output (an
+        XComArg: the task runs after it and pulls the messages when it runs). Not templated.
     :param kafka_conn_id: the "Kafka Producer Connector" connection.
     :param additional_properties: producer properties applied last, over the connection's own; Schema Registry
         properties (``schema.registry.url``, ``basic.auth.user.info``, ...) among them configure the registry.
@@ -62,7 +67,7 @@ class KafkaProducerOperator(BaseOperator):
     """
 
     template_fields: Sequence[str] = (
-        "topic", "key", "value", "headers", "additional_properties", "value_schema", "key_schema",
+        "topic", "key", "value", "headers", "timestamp", "additional_properties", "value_schema", "key_schema",
     )  # fmt: skip
     ui_color = "#e3f2fd"
 
@@ -74,6 +79,7 @@ class KafkaProducerOperator(BaseOperator):
         value: Any = None,
         headers: Headers | None = None,
         partition: int | None = None,
+        timestamp: int | datetime | str | None = None,
         messages: Messages | XComArg | None = None,
         kafka_conn_id: str = KafkaProducerHook.default_conn_name,
         additional_properties: Mapping[str, Any] | None = None,
@@ -84,15 +90,16 @@ class KafkaProducerOperator(BaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if messages is not None and any(field is not None for field in (key, value, headers, partition)):
+        if messages is not None and any(field is not None for field in (key, value, headers, partition, timestamp)):
             raise KafkaConfigurationError(
-                "Give either messages, or key/value/headers/partition for a single message, not both."
+                "Give either messages, or key/value/headers/partition/timestamp for a single message, not both."
             )
         self.topic = topic
         self.key = key
         self.value = value
         self.headers = headers
         self.partition = partition
+        self.timestamp = timestamp
         self.messages = messages
         self.kafka_conn_id = kafka_conn_id
         self.additional_properties = additional_properties
@@ -217,6 +224,7 @@ class KafkaProducerOperator(BaseOperator):
             value=encode_value(self.value) if encode_value else serialize_payload(self.value, "value"),
             headers=serialize_headers(self.headers),
             partition=self.partition,
+            timestamp=message_timestamp(self.timestamp),
         )
 
     def _send_many(
