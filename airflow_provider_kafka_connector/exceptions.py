@@ -65,7 +65,14 @@ class MessageSerializationError(KafkaConnectorError, TypeError):
 
 
 class KafkaDeliveryError(KafkaConnectorError, RuntimeError):
-    """A message was not acknowledged by the broker."""
+    """A message was not acknowledged by the broker.
+
+    For a batch whose messages were sent, ``acknowledged`` and ``failed`` count them; ``failed`` is None where the
+    batch stopped before any was counted.
+    """
+
+    acknowledged: int = 0
+    failed: int | None = None
 
 
 class KafkaTransactionError(KafkaDeliveryError):

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
     from airflow.sdk import Asset, AssetAlias, BaseOperator, Context
 
+    from airflow_provider_kafka_connector.metrics import Sent
+
 SCHEME = "kafka"
 ALIAS_PREFIX = "kafka_producer:"
 
@@ -126,14 +128,75 @@ def report_topic(
     return asset
 
 
-def openlineage_facets(bootstrap_servers: str | None, topic: str | None) -> Any:
-    """The OpenLineage provider's ``OperatorLineage`` with the topic as output; None without that provider."""
+def openlineage_enabled() -> bool:
+    """Whether the OpenLineage provider is installed and sends events (it has a transport configured)."""
     try:
-        from airflow.providers.common.compat.openlineage.facet import Dataset
+        from airflow.providers.openlineage.conf import is_disabled
+    except ImportError:
+        return False
+    return not is_disabled()
+
+
+def openlineage_facets(
+    bootstrap_servers: str | None, topic: str | None, sent: Sent | None = None, value_schema: Any = None
+) -> Any:
+    """The OpenLineage provider's ``OperatorLineage`` with the topic as output; None without that provider.
+
+    The output carries the output-statistics facet (messages acknowledged, their bytes) when the task measured what
+    it sent, and the schema facet when the task has an Avro record or JSON Schema object value schema.
+    """
+    try:
+        from airflow.providers.common.compat.openlineage.facet import (
+            OutputDataset,
+            OutputStatisticsOutputDatasetFacet,
+        )
         from airflow.providers.openlineage.extractors import OperatorLineage
     except ImportError:
         return None
     if not bootstrap_servers or not topic:
         return OperatorLineage()
     server = first_bootstrap_server(bootstrap_servers)
-    return OperatorLineage(outputs=[Dataset(namespace=f"{SCHEME}://{server}", name=topic)])
+    output_facets: dict[str, Any] = {}
+    if sent is not None:
+        output_facets["outputStatistics"] = OutputStatisticsOutputDatasetFacet(
+            rowCount=sent.acknowledged, size=sent.bytes
+        )
+    facets: dict[str, Any] = {}
+    fields = schema_fields(value_schema)
+    if fields:
+        from airflow.providers.common.compat.openlineage.facet import SchemaDatasetFacet, SchemaDatasetFacetFields
+
+        facets["schema"] = SchemaDatasetFacet(
+            fields=[SchemaDatasetFacetFields(name=name, type=kind) for name, kind in fields]
+        )
+    dataset = OutputDataset(namespace=f"{SCHEME}://{server}", name=topic, facets=facets, outputFacets=output_facets)
+    return OperatorLineage(outputs=[dataset])
+
+
+def schema_fields(schema: Any) -> list[tuple[str, str]]:
+    """(name, type) of each field of an Avro record schema or of a JSON Schema object's properties; [] for any
+    other schema, or none."""
+    if isinstance(schema, str):
+        try:
+            schema = json.loads(schema)
+        except ValueError:
+            return []
+    if not isinstance(schema, Mapping):
+        return []
+    if schema.get("type") == "record" and isinstance(schema.get("fields"), list):
+        return [(str(field["name"]), _avro_type(field.get("type"))) for field in schema["fields"] if "name" in field]
+    if isinstance(schema.get("properties"), Mapping):
+        return [
+            (str(name), str(spec.get("type", "")) if isinstance(spec, Mapping) else "")
+            for name, spec in schema["properties"].items()
+        ]
+    return []
+
+
+def _avro_type(avro: Any) -> str:
+    if isinstance(avro, list):  # a union: ["null", "string"] reads as the type it allows besides null
+        named = [_avro_type(member) for member in avro if member != "null"]
+        return named[0] if len(named) == 1 else "union"
+    if isinstance(avro, Mapping):
+        return str(avro.get("logicalType") or avro.get("type"))
+    return str(avro)

@@ -294,10 +294,12 @@ class KafkaProducer:
             # The plugin also counts a message produce() refused (librdkafka reports it to interceptors): count once.
             failed = sent + (refused is not None) - tally.acknowledged
             first = self._explain_delivery(tally.first_error, topic) if tally.first_error else str(refused)
-            raise KafkaDeliveryError(
+            not_acknowledged = KafkaDeliveryError(
                 f"{failed} of {sent + (refused is not None)} messages sent were not acknowledged; "
                 f"the first reason: {first}"
             )
+            not_acknowledged.acknowledged, not_acknowledged.failed = tally.acknowledged, failed
+            raise not_acknowledged
         return tally.summary()
 
     def _batch_tally(self, topic: str) -> Tally:

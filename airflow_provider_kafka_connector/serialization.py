@@ -133,10 +133,16 @@ class SerializedRecords:
         messages: Iterable[Mapping[str, Any]],
         encode_key: Encode | None = None,
         encode_value: Encode | None = None,
+        measure: bool = False,
     ) -> None:
         self._messages = messages
         # A schema's serializers (encode_key, encode_value) replace the usual rules; such a batch is never plain.
         self._encoders = (encode_key, encode_value) if encode_key or encode_value else None
+        # With measure, chunks() counts the messages it has given and their bytes (for metrics and lineage only:
+        # it costs a pass over each chunk).
+        self._measure = measure
+        self.messages_given = 0
+        self.bytes_given = 0
 
     def __iter__(self) -> Iterator[Record]:
         return self._serialize(enumerate(self._messages))
@@ -150,16 +156,34 @@ class SerializedRecords:
         start = 0
         while chunk := list(islice(messages, first if start == 0 else size)):
             plain = self._encoders is None and _plain(chunk)
-            yield cast(list[PlainMessage], chunk) if plain else list(self._serialize(enumerate(chunk, start)))
+            given = cast(list[PlainMessage], chunk) if plain else list(self._serialize(enumerate(chunk, start)))
+            if self._measure:
+                self.messages_given += len(given)
+                self.bytes_given += _plain_size(chunk) if plain else sum(map(record_size, given))  # type: ignore[arg-type]
+            yield given
             start += len(chunk)
 
 
 def serialized_records(
-    messages: Iterable[Mapping[str, Any]], encode_key: Encode | None = None, encode_value: Encode | None = None
+    messages: Iterable[Mapping[str, Any]],
+    encode_key: Encode | None = None,
+    encode_value: Encode | None = None,
+    measure: bool = False,
 ) -> SerializedRecords:
     """Each message mapping as a producer record, serialized as single messages are; encode_key and encode_value,
     where given, replace the usual rules (a schema's serializer)."""
-    return SerializedRecords(messages, encode_key, encode_value)
+    return SerializedRecords(messages, encode_key, encode_value, measure)
+
+
+def record_size(record: Record | tuple[bytes | None, bytes | None, SerializedHeaders | None]) -> int:
+    """The bytes of a record's key, value and headers (names and values)."""
+    key, value, headers = record[0], record[1], record[2]
+    size = len(key or b"") + len(value or b"")
+    return size + sum(len(name.encode()) + len(data or b"") for name, data in headers) if headers else size
+
+
+def _plain_size(chunk: list[Any]) -> int:
+    return sum(sum(map(len, filter(None, map(dict.get, chunk, repeat(field))))) for field in _PLAIN_FIELDS)
 
 
 def _plain(chunk: list[Any]) -> bool:

@@ -88,7 +88,23 @@ def test_a_real_task_run_reports_the_topic_as_openlineage_output(broker, topic, 
     assert run.state == "success", run.output[-5000:]
 
     events = [json.loads(line) for line in events_file.read_text().splitlines() if line.strip()]
-    task = "openlineage_output.publish"
-    [complete] = [e for e in events if e["eventType"] == "COMPLETE" and e["job"]["name"] == task]
-    assert [(o["namespace"], o["name"]) for o in complete["outputs"]] == [(f"kafka://{broker.plaintext}", topic)]
-    assert complete["inputs"] == []
+
+    def completed(task: str) -> dict:
+        [complete] = [e for e in events if e["eventType"] == "COMPLETE" and e["job"]["name"] == task]
+        assert [(o["namespace"], o["name"]) for o in complete["outputs"]] == [(f"kafka://{broker.plaintext}", topic)]
+        assert complete["inputs"] == []
+        return complete["outputs"][0]
+
+    single = completed("openlineage_output.publish")
+    assert _statistics(single) == {"rowCount": 1, "size": len("lineage")}
+    assert "schema" not in single.get("facets", {})
+    batch = completed("openlineage_output.publish_batch")
+    sizes = [len(f'{{"name":"{name}","age":7}}') for name in ("ada", "bob", "cy")]  # the JSON text sent
+    assert _statistics(batch) == {"rowCount": 3, "size": sum(sizes)}
+    fields = batch["facets"]["schema"]["fields"]
+    assert [(field["name"], field["type"]) for field in fields] == [("name", "string"), ("age", "integer")]
+
+
+def _statistics(output: dict) -> dict:
+    facet = output["outputFacets"]["outputStatistics"]
+    return {"rowCount": facet["rowCount"], "size": facet["size"]}

@@ -80,8 +80,10 @@ def test_messages_the_broker_rejects_fail_the_batch(broker, kafka_connection, ba
     with pytest.raises(KafkaDeliveryError) as raised, hook.get_producer(batch=batch) as producer:
         assert (producer._tally_slot is not None) == batch
         producer.send_many(topic, serialized_records(messages))
-    failed, sent = str(raised.value).split(" messages sent were not acknowledged")[0].split(" of ")
-    assert sent == "3000" and 1 <= int(failed) < 3000
+    failed, sent = map(int, str(raised.value).split(" messages sent were not acknowledged")[0].split(" of "))
+    # The batch stops sending once a failure is counted, so how many went depends on when the broker answered; the
+    # large message (the 1501st) went, and not every message sent failed.
+    assert 1501 <= sent <= 3000 and 1 <= failed < sent
     assert "too large" in str(raised.value).lower()
 
 

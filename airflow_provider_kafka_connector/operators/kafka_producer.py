@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator, XComArg
 
-from airflow_provider_kafka_connector.exceptions import KafkaConfigurationError
+from airflow_provider_kafka_connector.exceptions import KafkaConfigurationError, KafkaDeliveryError
 from airflow_provider_kafka_connector.hooks.kafka_producer import KafkaProducerHook, hide_secrets
-from airflow_provider_kafka_connector.lineage import openlineage_facets, outlet_alias, report_topic, topic_asset
+from airflow_provider_kafka_connector.lineage import (
+    openlineage_enabled,
+    openlineage_facets,
+    outlet_alias,
+    report_topic,
+    topic_asset,
+)
+from airflow_provider_kafka_connector.metrics import Sent, metrics_enabled, report, sent
 from airflow_provider_kafka_connector.redaction import redacted
 from airflow_provider_kafka_connector.serialization import (
     Headers,
+    SerializedRecords,
     message_timestamp,
     serialize_headers,
     serialize_payload,
@@ -141,21 +150,40 @@ class KafkaProducerOperator(BaseOperator):
         properties = self.additional_properties if self._properties_to_send is None else self._properties_to_send
         encoders = self._encoders(hook, properties)
         message = self._message(encoders) if messages is None else None  # a bad value fails before connecting
+        measure = metrics_enabled() or openlineage_enabled()
+        sends: list[SerializedRecords | None] = []  # one entry per send (none when an earlier try's commit stands)
 
         def send(producer: KafkaProducer) -> dict[str, Any]:
             if message is not None:
+                sends.append(None)
                 return producer.send(message)
             assert messages is not None
-            return self._send_many(producer, messages, encoders)
+            records = self._records(messages, encoders, measure)
+            sends.append(records)
+            return producer.send_many(self.topic, records)
 
         identity = self._exactly_once_identity(context)
         transactional_id = identity.transactional_id if identity else None
         with hook.get_producer(properties, transactional_id, batch=messages is not None) as producer:
             # Made while the client connects: a task process's first Asset loads Airflow's URI normalizers (2-3 ms).
             asset = topic_asset(producer.bootstrap_servers, self.topic)
-            response = send(producer) if identity is None else self._publish_once(producer, identity, send)
+            started = time.monotonic()
+            try:
+                response = send(producer) if identity is None else self._publish_once(producer, identity, send)
+            except KafkaDeliveryError as error:
+                if measure and sends:
+                    self._measured(context, sent(self.topic, message, sends[-1], started, failure=error))
+                raise
+            if measure and sends:
+                self._measured(context, sent(self.topic, message, sends[-1], started, response=response))
         self._report_success(context, producer.bootstrap_servers, asset, response)
         return response
+
+    def _measured(self, context: Context, outcome: Sent) -> None:
+        """Metrics of what was sent now, and the figures for the OpenLineage output dataset."""
+        self._sent = outcome
+        if metrics_enabled():
+            report(outcome, context["ti"].dag_id, context["ti"].task_id)
 
     def _report_success(self, context: Context, bootstrap_servers: str, asset: Asset, response: dict[str, Any]) -> None:
         """The response to XCom, the topic's asset event, and one log line for both."""
@@ -176,8 +204,11 @@ class KafkaProducerOperator(BaseOperator):
             self.log.info(message, response["count"], response["topic"], uri)
 
     def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
-        """The topic written to as OpenLineage output dataset, when the OpenLineage provider is installed."""
-        return openlineage_facets(getattr(self, "_bootstrap_servers", None), self.topic)
+        """The topic written to as OpenLineage output dataset, when the OpenLineage provider is installed: with the
+        number of messages and their bytes, and the value schema's fields where the task has one."""
+        return openlineage_facets(
+            getattr(self, "_bootstrap_servers", None), self.topic, getattr(self, "_sent", None), self.value_schema
+        )
 
     def _exactly_once_identity(self, context: Context) -> TaskInstanceIdentity | None:
         if not self.exactly_once:  # the default path does not import the transaction module
@@ -227,12 +258,10 @@ class KafkaProducerOperator(BaseOperator):
             timestamp=message_timestamp(self.timestamp),
         )
 
-    def _send_many(
-        self, producer: KafkaProducer, messages: Messages, encoders: MessageEncoders | None
-    ) -> dict[str, Any]:
-        records = serialized_records(
+    def _records(self, messages: Messages, encoders: MessageEncoders | None, measure: bool) -> SerializedRecords:
+        return serialized_records(
             messages() if callable(messages) else messages,
             encoders.key if encoders else None,
             encoders.value if encoders else None,
+            measure,
         )
-        return producer.send_many(self.topic, records)

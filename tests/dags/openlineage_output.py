@@ -14,3 +14,14 @@ with DAG(
     params={"topic": "unset"},
 ):
     KafkaProducerOperator(task_id="publish", topic="{{ params.topic }}", value="lineage")
+    KafkaProducerOperator(
+        task_id="publish_batch",
+        topic="{{ params.topic }}",
+        messages=[{"value": {"name": name, "age": 7}} for name in ("ada", "bob", "cy")],
+        value_schema={
+            "type": "object",
+            "title": "Person",
+            "properties": {"name": {"type": "string"}, "age": {"type": "integer"}},
+        },
+        schema_type="json",
+    )
