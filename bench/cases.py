@@ -360,10 +360,42 @@ def case_cluster(p: dict[str, Any]) -> dict[str, Any]:
     return {"seconds": interleaved(runners), "delivered": delivered(p["topic"])}
 
 
+def with_statsd(run: Callable[[], float]) -> Callable[[], float]:
+    """The run with Airflow's StatsD metrics on, sent to a UDP port of this worker that reads nothing: Airflow's own
+    StatsD client, set up as a task process sets it up (Airflow 3.2+)."""
+    import socket
+
+    from airflow.sdk._shared.observability.metrics import stats
+    from airflow.sdk.observability.metrics import stats_utils
+
+    sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sink.bind(("127.0.0.1", 0))
+    switches = {
+        "AIRFLOW__METRICS__STATSD_ON": "True",
+        "AIRFLOW__METRICS__STATSD_HOST": "127.0.0.1",
+        "AIRFLOW__METRICS__STATSD_PORT": str(sink.getsockname()[1]),
+    }
+    os.environ.update(switches)
+    stats.initialize(factory=stats_utils.get_stats_factory(), export_legacy_names=True)
+    for name in switches:
+        del os.environ[name]
+
+    def run_with_metrics() -> float:
+        os.environ.update(switches)
+        try:
+            return run()
+        finally:
+            for name in switches:
+                del os.environ[name]
+
+    return run_with_metrics
+
+
 def case_batch(p: dict[str, Any]) -> dict[str, Any]:
     n = p["messages"]
     runners = {
         "ours": (ours(p["topic"], n), p["reps"], p["warmup"]),
+        "ours_metrics": (with_statsd(ours(p["topic"], n)), p["reps"], p["warmup"]),
         "ours_python": (ours(p["topic"], n, plugin=False), p["reps"], p["warmup"]),
         "bare": (bare(p["topic"], n, producer_config()), p["reps"], p["warmup"]),
         "bare_reported": (bare(p["topic"], n, producer_config(), reports=True), p["reps"], p["warmup"]),

@@ -38,8 +38,9 @@ def run_bench(broker: Any, tmp_path: Path, *args: str, timeout: float = 60) -> d
 @pytest.mark.broker
 def test_benchmarks_of_our_operator_run(broker, tmp_path):
     rows = run_bench(broker, tmp_path, "--only", "one,batch,import,memory", "--no-official")
-    assert len(rows) == 10
+    assert len(rows) == 11
     assert rows["... ours / a bare loop with a delivery callback"]["result"] == "info"
+    assert rows["... ours with StatsD metrics on / ours (metrics off)"]["result"] == "info"
     assert rows["... ours counting in Python (no C plugin) / bare"]["result"] == "info"
     assert all(row["measured"] > 0 for name, row in rows.items() if "confluent_kafka" not in name)
     assert rows["... confluent_kafka imported by ours"]["result"] == "PASS"

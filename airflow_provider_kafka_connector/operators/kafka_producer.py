@@ -183,7 +183,7 @@ class KafkaProducerOperator(BaseOperator):
         """Metrics of what was sent now, and the figures for the OpenLineage output dataset."""
         self._sent = outcome
         if metrics_enabled():
-            report(outcome, context["ti"].dag_id, context["ti"].task_id)
+            report(outcome, self.dag_id, self.task_id)
 
     def _report_success(self, context: Context, bootstrap_servers: str, asset: Asset, response: dict[str, Any]) -> None:
         """The response to XCom, the topic's asset event, and one log line for both."""
