@@ -70,7 +70,7 @@ def test_leader_killed_mid_batch_every_message_arrives_once_in_order(kafka_clust
             if i == kill_at:  # the batch is in flight: 40,000 messages handed to the producer, 60,000 to come
                 cluster.kill_node(victim)
                 killed_at.append(time.monotonic())
-            yield str(i % 97).encode(), str(i).encode(), None, ANY_PARTITION
+            yield str(i % 97).encode(), str(i).encode(), None, ANY_PARTITION, NO_TIMESTAMP
 
     hook = KafkaProducerHook(kafka_connection(host=cluster.plaintext))
     started = time.monotonic()

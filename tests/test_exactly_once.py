@@ -264,7 +264,7 @@ def test_a_resumed_zombie_fails_with_the_fencing_explained(broker, topic):
 def test_a_batch_is_published_once_and_its_summary_comes_back_to_the_retry(broker, new_topic):
     topic = new_topic(partitions=3)
     first = new_identity()
-    records = [(str(i).encode(), b"x" * 100, None, -1) for i in range(5000)]
+    records = [(str(i).encode(), b"x" * 100, None, -1, 0) for i in range(5000)]
     with producer_for(broker, first) as producer:
         summary, published = TransactionalProducer(producer, first).publish(
             topic, lambda p: p.send_many(topic, iter(records))
@@ -281,7 +281,7 @@ def test_a_batch_is_published_once_and_its_summary_comes_back_to_the_retry(broke
 @pytest_broker
 def test_a_failure_inside_the_transaction_aborts_it(broker, topic):
     first = new_identity()
-    records = [(b"k", b"small", None, -1), (b"k", b"x" * 2_000_000, None, -1)]
+    records = [(b"k", b"small", None, -1, 0), (b"k", b"x" * 2_000_000, None, -1, 0)]
     with producer_for(broker, first) as producer, pytest.raises(KafkaDeliveryError, match="larger than allowed"):
         TransactionalProducer(producer, first).publish(topic, lambda p: p.send_many(topic, iter(records)))
     assert no_open_transaction(broker, topic)

@@ -19,7 +19,7 @@ import pytest
 from airflow_provider_kafka_connector.exceptions import KafkaDeliveryError
 from airflow_provider_kafka_connector.hooks.kafka_producer import KafkaProducerHook
 from airflow_provider_kafka_connector.producer import OutgoingMessage
-from airflow_provider_kafka_connector.serialization import ANY_PARTITION
+from airflow_provider_kafka_connector.serialization import ANY_PARTITION, NO_TIMESTAMP
 from harness.ports import free_port
 from harness.pytest_plugin import require
 
@@ -71,7 +71,7 @@ def test_a_batch_from_a_fresh_idempotent_producer_starts_at_once(broker, new_top
     hook = KafkaProducerHook(kafka_connection(host=broker.plaintext))
     started = time.monotonic()
     with hook.get_producer() as producer:
-        summary = producer.send_many(topic, ((None, b"v", None, ANY_PARTITION) for _ in range(10)))
+        summary = producer.send_many(topic, ((None, b"v", None, ANY_PARTITION, NO_TIMESTAMP) for _ in range(10)))
     assert summary["count"] == 10
     assert time.monotonic() - started < 0.5
 
@@ -98,7 +98,7 @@ def test_a_batch_to_a_missing_topic_fails_within_a_second_before_sending_the_res
         nonlocal taken
         for _ in range(1_000_000):
             taken += 1
-            yield None, b"v", None, ANY_PARTITION
+            yield None, b"v", None, ANY_PARTITION, NO_TIMESTAMP
 
     started = time.monotonic()
     with pytest.raises(KafkaDeliveryError) as raised, hook.get_producer() as producer:

@@ -11,7 +11,7 @@ import pytest
 
 from airflow_provider_kafka_connector.hooks.kafka_producer import KafkaProducerHook
 from airflow_provider_kafka_connector.producer import OutgoingMessage
-from airflow_provider_kafka_connector.serialization import ANY_PARTITION
+from airflow_provider_kafka_connector.serialization import ANY_PARTITION, NO_TIMESTAMP
 
 pytestmark = pytest.mark.broker
 
@@ -65,7 +65,7 @@ def test_batch_across_a_broker_restart_arrives_exactly_once_in_order(broker, new
     requires_own_broker(broker)
     topic = new_topic(partitions=3)
     count = 30_000
-    records = ((str(i % 97).encode(), str(i).encode(), None, ANY_PARTITION) for i in range(count))
+    records = ((str(i % 97).encode(), str(i).encode(), None, ANY_PARTITION, NO_TIMESTAMP) for i in range(count))
     hook = KafkaProducerHook(kafka_connection(host=broker.plaintext))
     with hook.get_producer({"linger.ms": 20}, batch=True) as producer:  # counted by the plugin, as a task's batch
         thread, outcome = in_background(producer.send_many, topic, records)
@@ -83,7 +83,7 @@ def test_stress_100k_messages_through_one_producer(broker, new_topic, kafka_conn
     hook = KafkaProducerHook(kafka_connection(host=broker.plaintext))
     with hook.get_producer(batch=True) as producer:
         summary = producer.send_many(
-            topic, ((str(i % 1000).encode(), str(i).encode(), None, ANY_PARTITION) for i in range(count))
+            topic, ((str(i % 1000).encode(), str(i).encode(), None, ANY_PARTITION, NO_TIMESTAMP) for i in range(count))
         )
     assert summary["count"] == count
     records = broker.consume(topic, count, timeout=180)

@@ -160,7 +160,7 @@ class KafkaProducerOperator(BaseOperator):
             assert messages is not None
             records = self._records(messages, encoders, measure)
             sends.append(records)
-            return producer.send_many(self.topic, records)
+            return self._send_many(producer, records)
 
         identity = self._exactly_once_identity(context)
         transactional_id = identity.transactional_id if identity else None
@@ -257,6 +257,9 @@ class KafkaProducerOperator(BaseOperator):
             partition=self.partition,
             timestamp=message_timestamp(self.timestamp),
         )
+
+    def _send_many(self, producer: KafkaProducer, records: SerializedRecords) -> dict[str, Any]:
+        return producer.send_many(self.topic, records)
 
     def _records(self, messages: Messages, encoders: MessageEncoders | None, measure: bool) -> SerializedRecords:
         return serialized_records(
