@@ -166,8 +166,8 @@ class PropertyPolicy:
             raise _refused(
                 name,
                 layer,
-                f"set to {value!r} makes the client fetch tokens from the cloud's instance metadata service with "
-                "the machine's identity",
+                f"is set to {value!r}, which makes the client fetch tokens from the cloud's instance metadata "
+                "service with the machine's identity",
                 ALLOWED_PROPERTIES,
                 name,
             )
