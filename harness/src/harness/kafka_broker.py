@@ -82,6 +82,15 @@ SCRAM_USER = User("scram-user", "scram-secret")
 # user carries the non-ASCII name.
 TRICKY_USER = User('tricky "us\\er" a=b,c', TRICKY_PASSWORD)
 UNICODE_USER = User("ünïcødé-üser-€", TRICKY_PASSWORD)
+# Managed services' PLAIN users, as their clients present them. Azure Event Hubs: the user name is literally
+# "$ConnectionString" and the password the namespace's connection string (';' and '=' in it). Confluent Cloud: an API
+# key and its secret.
+EVENT_HUBS_USER = User(
+    "$ConnectionString",
+    "Endpoint=sb://harness-namespace.servicebus.windows.net/;SharedAccessKeyName=RootManageSharedAccessKey;"
+    "SharedAccessKey=Hx7pQ2vLr9TmWc4Ys8KbNd3Fg6Jh1Ak5Zu0Ie+Ro/Vt=",
+)
+CONFLUENT_CLOUD_USER = User("HRNSAPIKEY7Q4ZXW", "cflt9Xk2Lm7Pq4Rs8Tv1Wy5Za3Bc6Df0Gh2Jk4Lm6Np8Qr0St2Uv4Wx6Yz8Ab0Cd2Ef")
 
 
 class TokenIssuer(Protocol):
@@ -117,6 +126,8 @@ class KafkaBroker:
     scram_user: User | None = None
     tricky_user: User | None = None
     unicode_user: User | None = None
+    event_hubs_user: User | None = None
+    confluent_cloud_user: User | None = None
     work_dir: Path | None = None
     _command: list[str] = field(default_factory=list, repr=False)
     _process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
@@ -628,11 +639,14 @@ def prepare_node(work_dir: Path, ca: Certificate, ports: _Ports, cluster_id: str
         scram_user=SCRAM_USER,
         tricky_user=TRICKY_USER,
         unicode_user=UNICODE_USER,
+        event_hubs_user=EVENT_HUBS_USER,
+        confluent_cloud_user=CONFLUENT_CLOUD_USER,
         work_dir=work_dir,
     )
     assert broker.log_file is not None
     properties = work_dir / "server.properties"
-    settings = _server_settings(work_dir, ports, keystore, ca_file, [PLAIN_USER, TRICKY_USER, UNICODE_USER], node)
+    plain_users = [PLAIN_USER, TRICKY_USER, UNICODE_USER, EVENT_HUBS_USER, CONFLUENT_CLOUD_USER]
+    settings = _server_settings(work_dir, ports, keystore, ca_file, plain_users, node)
     properties.write_text("".join(_properties_line(k, v) + "\n" for k, v in settings.items()), encoding="ascii")
     (work_dir / "log4j2.properties").write_text(_LOG4J2)
     _format_storage(properties, [SCRAM_USER], broker.log_file, cluster_id)
@@ -672,6 +686,8 @@ _USER_ENV = {
     "scram_user": "KAFKA_SCRAM",
     "tricky_user": "KAFKA_TRICKY",
     "unicode_user": "KAFKA_UNICODE",
+    "event_hubs_user": "KAFKA_EVENT_HUBS",
+    "confluent_cloud_user": "KAFKA_CONFLUENT_CLOUD",
 }
 
 
@@ -728,6 +744,8 @@ def existing_broker_from_env() -> KafkaBroker | None:
         scram_user=user("scram_user"),
         tricky_user=user("tricky_user"),
         unicode_user=user("unicode_user"),
+        event_hubs_user=user("event_hubs_user"),
+        confluent_cloud_user=user("confluent_cloud_user"),
     )
 
 
