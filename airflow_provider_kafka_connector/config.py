@@ -455,6 +455,7 @@ _CONNECTION_PROPERTY_PREFIXES = (
     "enable.sparse.connections",
     "metadata.max.age.ms",
     "topic.metadata.refresh.",
+    "oauth_cb",
 )
 
 

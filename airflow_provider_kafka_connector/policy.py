@@ -11,8 +11,10 @@ translated (so no alias slips past):
   the URLs the client sends requests to, the files it reads in order to send them, the libraries it loads;
 - refused unless the deployment lists its name in ``allowed_properties``: properties that load code by name, run a
   command, fetch cloud-metadata tokens, or change the whole process, and names librdkafka does not know;
-- always refused: the provider's own reserved names, properties that need a Python object, and Kerberos names
-  that a shell would interpret.
+- a token callback (``oauth_cb``, a dotted path to a function) only where the deployment lists it in
+  ``callback_allowlist``;
+- always refused: the provider's own reserved names, other properties that need a Python object, and Kerberos
+  names that a shell would interpret.
 
 Empty allowlists (the default) allow none of these, as Kafka 4's Java client allows no OAuth URL by default.
 
@@ -35,7 +37,11 @@ ALLOWED_URLS = "allowed_urls"
 ALLOWED_FILES = "allowed_files"
 ALLOWED_LIBRARY_PATHS = "allowed_library_paths"
 ALLOWED_PROPERTIES = "allowed_properties"
-OPTIONS = (ALLOWED_URLS, ALLOWED_FILES, ALLOWED_LIBRARY_PATHS, ALLOWED_PROPERTIES)
+CALLBACK_ALLOWLIST = "callback_allowlist"
+OPTIONS = (ALLOWED_URLS, ALLOWED_FILES, ALLOWED_LIBRARY_PATHS, ALLOWED_PROPERTIES, CALLBACK_ALLOWLIST)
+# The one callback property a connection may name, as a dotted path to a function the deployment has listed:
+# confluent-kafka calls it with 'sasl.oauthbearer.config' and it returns an OAuth token and its expiry.
+OAUTH_CALLBACK = "oauth_cb"
 
 # The provider's own properties (the delivery-tally plugin's): set by the provider only, never from input.
 RESERVED_PREFIX = "kafka_connector."
@@ -118,6 +124,7 @@ class PropertyPolicy:
     allowed_files: tuple[str, ...] = ()
     allowed_library_paths: tuple[str, ...] = ()
     allowed_properties: tuple[str, ...] = ()
+    callback_allowlist: tuple[str, ...] = ()
 
     @classmethod
     def from_options(cls, option: Callable[[str], str]) -> PropertyPolicy:
@@ -137,6 +144,17 @@ class PropertyPolicy:
     def _check_property(self, name: str, value: str, layer: str) -> None:
         if name.startswith(RESERVED_PREFIX):
             raise _refused(name, layer, "is the provider's own and cannot be set")
+        if name == OAUTH_CALLBACK:
+            if value.strip() not in self.callback_allowlist:
+                raise _refused(
+                    name,
+                    layer,
+                    f"names the token callback {value.strip()!r}, code that runs in the process, and it is not an "
+                    "allowed callback",
+                    CALLBACK_ALLOWLIST,
+                    value.strip(),
+                )
+            return
         if name.endswith("_cb") or name in _OBJECT_PROPERTIES:
             raise _refused(
                 name,

@@ -16,6 +16,7 @@ from airflow_provider_kafka_connector.policy import (
     ALLOWED_LIBRARY_PATHS,
     ALLOWED_PROPERTIES,
     ALLOWED_URLS,
+    CALLBACK_ALLOWLIST,
     SECTION,
     PropertyPolicy,
 )
@@ -49,6 +50,13 @@ OPTION_DESCRIPTIONS: dict[str, tuple[str, str]] = {
         "'internal.termination.signal', 'sasl.oauthbearer.metadata.authentication.type' (cloud-metadata tokens), "
         f"and librdkafka properties this provider does not know, such as a newer librdkafka's. {_LIST}",
         "sasl.kerberos.kinit.cmd",
+    ),
+    CALLBACK_ALLOWLIST: (
+        "The token callbacks a connection's extra or a task's additional properties may name as 'oauth_cb': dotted "
+        "paths to functions (module.function) that take the 'sasl.oauthbearer.config' text and return an OAuth "
+        f"token and its expiry, as confluent-kafka calls them. The same rule as [apache_kafka] callback_allowlist. "
+        f"{_LIST}",
+        "my_company.kafka_tokens.fetch_token",
     ),
 }
 

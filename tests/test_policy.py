@@ -175,9 +175,18 @@ def test_the_providers_own_names_are_refused_whatever_is_listed(name):
     assert "is the provider's own" in refusal({name: "0"}, policy)
 
 
-@pytest.mark.parametrize("name", ["error_cb", "oauth_cb", "stats_cb", "logger", "opaque", "ssl.certificate.verify_cb"])
+@pytest.mark.parametrize("name", ["error_cb", "stats_cb", "logger", "opaque", "ssl.certificate.verify_cb"])
 def test_properties_that_need_a_python_object_are_refused(name):
     assert "needs a Python object" in refusal({name: "package.module.function"})
+
+
+def test_a_token_callback_is_allowed_only_as_the_deployment_lists_it():
+    callback = "my_company.kafka_tokens.fetch_token"
+    message = refusal({"oauth_cb": callback})
+    assert f"add {callback!r} to [kafka_connector] callback_allowlist" in message
+    listed = PropertyPolicy(callback_allowlist=(callback,))
+    assert build_producer_config(CONNECTION, {"oauth_cb": callback}, policy=listed)["oauth_cb"] == callback
+    assert "callback_allowlist" in refusal({"oauth_cb": "os.system"}, listed)
 
 
 def test_an_unknown_name_is_refused_with_the_nearest_known_one():

@@ -1,0 +1,30 @@
+"""Token callbacks for tests of the provider's ``oauth_cb`` (a dotted path a deployment lists in
+``[kafka_connector] callback_allowlist``): confluent-kafka calls one with the ``sasl.oauthbearer.config`` text and
+takes back an OAuth token and its expiry (seconds since the epoch)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+import urllib.parse
+import urllib.request
+
+#: Every call of client_credentials in this process, for tests that check a callback ran or did not.
+CALLS: list[str] = []
+
+
+def client_credentials(oauth_config: str) -> tuple[str, float]:
+    """A token from a token endpoint by the client-credentials grant. ``oauth_config`` is space-separated
+    ``key=value`` pairs: token_url, client_id, client_secret and scope."""
+    settings = dict(pair.split("=", 1) for pair in oauth_config.split())
+    CALLS.append(settings["token_url"])
+    credentials = f"{settings['client_id']}:{settings['client_secret']}".encode()
+    request = urllib.request.Request(
+        settings["token_url"],
+        data=urllib.parse.urlencode({"grant_type": "client_credentials", "scope": settings["scope"]}).encode(),
+        headers={"Authorization": "Basic " + base64.b64encode(credentials).decode()},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        answer = json.load(response)
+    return str(answer["access_token"]), time.time() + float(answer["expires_in"])
