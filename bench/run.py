@@ -1,6 +1,6 @@
-"""The benchmarks of issue 7, against one real Kafka broker, with ratios measured side by side in one run.
+"""The benchmarks, against one real Kafka broker, with ratios measured side by side in one run.
 
-    cd /work/main && .venv/bin/python bench/run.py [--only one,startup,cluster,batch,official,import,memory]
+    .venv/bin/python bench/run.py [--only one,startup,cluster,batch,official,import,memory]
 
 The broker is the harness's own (started for this run) unless KAFKA_BOOTSTRAP_SERVERS names one. Every benchmark
 runs in fresh worker processes (bench/cases.py). The official provider is installed only in .cache/bench-venv,
