@@ -150,7 +150,8 @@ class KafkaProducerOperator(BaseOperator):
         properties = self.additional_properties if self._properties_to_send is None else self._properties_to_send
         encoders = self._encoders(hook, properties)
         message = self._message(encoders) if messages is None else None  # a bad value fails before connecting
-        measure = metrics_enabled() or openlineage_enabled()
+        metrics_on = metrics_enabled()
+        measure = metrics_on or openlineage_enabled()
         sends: list[SerializedRecords | None] = []  # one entry per send (none when an earlier try's commit stands)
 
         def send(producer: KafkaProducer) -> dict[str, Any]:
@@ -172,17 +173,17 @@ class KafkaProducerOperator(BaseOperator):
                 response = send(producer) if identity is None else self._publish_once(producer, identity, send)
             except KafkaDeliveryError as error:
                 if measure and sends:
-                    self._measured(context, sent(self.topic, message, sends[-1], started, failure=error))
+                    self._measured(sent(self.topic, message, sends[-1], started, failure=error), metrics_on)
                 raise
             if measure and sends:
-                self._measured(context, sent(self.topic, message, sends[-1], started, response=response))
+                self._measured(sent(self.topic, message, sends[-1], started, response=response), metrics_on)
         self._report_success(context, producer.bootstrap_servers, asset, response)
         return response
 
-    def _measured(self, context: Context, outcome: Sent) -> None:
+    def _measured(self, outcome: Sent, metrics_on: bool) -> None:
         """Metrics of what was sent now, and the figures for the OpenLineage output dataset."""
         self._sent = outcome
-        if metrics_enabled():
+        if metrics_on:
             report(outcome, self.dag_id, self.task_id)
 
     def _report_success(self, context: Context, bootstrap_servers: str, asset: Asset, response: dict[str, Any]) -> None:
