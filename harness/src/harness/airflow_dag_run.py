@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import itertools
 import json
 import os
 import shutil
@@ -69,7 +70,7 @@ with create_session() as session:
 _TEST_DAG = """
 import json, sys, traceback
 from airflow.__main__ import main
-mark, dag_id, conf, warm_api = sys.argv[1:]
+outcome_file, dag_id, conf, warm_api = sys.argv[1:]
 if warm_api == "1":  # one request builds the in-process Execution API's routes (cached: `dags test` uses it)
     import httpx
     from airflow.sdk.execution_time.supervisor import in_process_api_server
@@ -95,10 +96,9 @@ with create_session() as session:
         [task_id, index, state, (end - start).total_seconds() if start and end else None]
         for task_id, index, state, start, end in tasks
     ]
-    print(mark + json.dumps(outcome), file=sys.__stdout__, flush=True)
+    with open(outcome_file, "w") as file:
+        json.dump(outcome, file)
 """
-# Marks the outcome's line: listeners (OpenLineage's, at exit) may print after it.
-_OUTCOME_MARK = "harness-dag-run-outcome:"
 
 
 @dataclass(frozen=True)
@@ -140,6 +140,7 @@ class AirflowHome:
         path.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(migrated_database(), path / "airflow.db")
         self._finished_runs: dict[tuple[str, str], DagRunResult] = {}
+        self._runs = itertools.count()
 
     def airflow(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         return self._python("-m", "airflow", *args, check=check)
@@ -151,19 +152,20 @@ class AirflowHome:
         task's start_date and only then builds it (seconds on a loaded machine, nothing a deployed task pays), so
         task_durations measure the tasks themselves only with it (Airflow 3.1+).
         """
-        arguments = (_OUTCOME_MARK, dag_id, json.dumps(conf or {}), "1" if warm_api else "0")
+        # The outcome goes to a file: listeners (OpenLineage's) log on stdout from other threads, even mid-line.
+        outcome_file = self.path / f"outcome-{os.getpid()}-{next(self._runs)}.json"
+        arguments = (str(outcome_file), dag_id, json.dumps(conf or {}), "1" if warm_api else "0")
         completed = self._python("-c", _TEST_DAG, *arguments, check=False)
-        lines = completed.stdout.splitlines()
-        marked = [line for line in lines if line.startswith(_OUTCOME_MARK)]
-        if not marked:
-            output = "\n".join(lines[-60:]) + completed.stderr[-5000:]
+        if not outcome_file.exists():
+            output = "\n".join(completed.stdout.splitlines()[-60:]) + completed.stderr[-5000:]
             raise RuntimeError(f"`airflow dags test {dag_id}` ended without a DAG run:\n{output}")
-        outcome = json.loads(marked[-1].removeprefix(_OUTCOME_MARK))
+        outcome = json.loads(outcome_file.read_text())
+        outcome_file.unlink()
         xcoms, tasks = outcome["xcoms"], outcome["tasks"]
         result = DagRunResult(
             run_id=outcome["run_id"],
             state=outcome["state"],
-            output="\n".join(line for line in lines if not line.startswith(_OUTCOME_MARK)) + completed.stderr,
+            output=completed.stdout + completed.stderr,
             xcoms={(task_id, key): value for task_id, index, key, value in xcoms if index < 0},
             task_states={task_id: state for task_id, index, state, _ in tasks if index < 0},
             mapped_states={(task_id, index): state for task_id, index, state, _ in tasks if index >= 0},
