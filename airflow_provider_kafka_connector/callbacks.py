@@ -2,17 +2,63 @@
 ``[kafka_connector] callback_allowlist``; see policy.py), turned into the function confluent-kafka calls.
 
 The producer configuration keeps the path as text (it is printed, compared and passed between layers as any
-property is); only the client built from it gets the function.
+property is); only the client built from it gets the function, wrapped so that:
+
+- the first token is fetched before the client is built: a callback that fails raises its own error at once.
+  confluent-kafka (2.13 and later) would wait 10 s for a token and then say only "OAuth token not set";
+- the client serves its callbacks once when built: before 2.13, confluent-kafka calls the callback only from
+  ``poll()``, and a client that first asks for metadata would wait for a token until its timeout.
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
-from airflow_provider_kafka_connector.exceptions import KafkaConfigurationError
+from airflow_provider_kafka_connector.exceptions import (
+    KafkaConfigurationError,
+    KafkaConnectorError,
+    KafkaCredentialsError,
+)
 from airflow_provider_kafka_connector.policy import OAUTH_CALLBACK
+
+Client = TypeVar("Client")
+TOKEN_CONFIG = "sasl.oauthbearer.config"
+
+
+def new_client(client_class: Callable[[dict[str, Any]], Client], config: Mapping[str, Any]) -> Client:
+    """A confluent-kafka client (Producer, AdminClient, Consumer) of this configuration, its token ready."""
+    settings = client_settings(config)
+    function = settings.get(OAUTH_CALLBACK)
+    if function is None:
+        return client_class(settings)
+    settings[OAUTH_CALLBACK] = FirstTokenReady(function, str(config[OAUTH_CALLBACK]), settings.get(TOKEN_CONFIG, ""))
+    client = client_class(settings)
+    client.poll(0)  # type: ignore[attr-defined]
+    return client
+
+
+class FirstTokenReady:
+    """confluent-kafka's oauth_cb: a token fetched when made, handed over at the first call; fresh ones after."""
+
+    def __init__(self, function: Any, path: str, oauthbearer_config: str) -> None:
+        self._function = function
+        self._path = path
+        self._first: Any = self(oauthbearer_config)
+
+    def __call__(self, oauthbearer_config: str) -> Any:
+        first, self._first = getattr(self, "_first", None), None
+        if first is not None:
+            return first
+        try:
+            return self._function(oauthbearer_config)
+        except KafkaConnectorError:
+            raise
+        except Exception as error:
+            raise KafkaCredentialsError(
+                f"The token callback {self._path!r} ('oauth_cb') failed: {type(error).__name__}: {error}"
+            ) from None
 
 
 def client_settings(config: Mapping[str, Any]) -> dict[str, Any]:

@@ -22,9 +22,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from airflow_provider_kafka_connector import aws_msk_iam
 from airflow_provider_kafka_connector.java_properties import ProducerConfigError as ProducerConfigError
 from airflow_provider_kafka_connector.java_properties import translate_properties
-from airflow_provider_kafka_connector.policy import DENY_ALL, PropertyPolicy
+from airflow_provider_kafka_connector.policy import DENY_ALL, OAUTH_CALLBACK, PropertyPolicy
 from airflow_provider_kafka_connector.redaction import RedactedDict, redacted
 
 log = logging.getLogger(__name__)
@@ -118,6 +119,8 @@ def build_producer_config(
             config[portable] = config.pop(name)
     apply_idempotence_rule(config, explicit=overrides.get("enable.idempotence"))
     _apply_oidc_method(config)
+    if config.get(OAUTH_CALLBACK) == aws_msk_iam.CALLBACK:
+        config.update(aws_msk_iam.with_region(config))
     config.setdefault("enable.sparse.connections", sparse_connections_default(config))
     if not config.get("bootstrap.servers"):
         raise ProducerConfigError(

@@ -54,19 +54,19 @@ def _ask(config: dict[str, str], secrets: list[str], deadline: float, give_up_af
     """The cluster's metadata, or why it did not come: a message naming the cause."""
     from confluent_kafka import KafkaError, KafkaException, Producer
 
-    from airflow_provider_kafka_connector.callbacks import client_settings
+    from airflow_provider_kafka_connector.callbacks import new_client
     from airflow_provider_kafka_connector.client_watch import ClientWatch
     from airflow_provider_kafka_connector.errors import explain_config_error
-    from airflow_provider_kafka_connector.exceptions import KafkaConfigurationError
+    from airflow_provider_kafka_connector.exceptions import KafkaConnectorError
     from airflow_provider_kafka_connector.producer import release
 
     # The same watch as a task's producer, so both see a failure alike and explain it in the same words.
     watch = ClientWatch(config, secrets)
     try:
-        producer = Producer(client_settings({**config, "error_cb": watch.error, "logger": watch}))
+        producer = new_client(Producer, {**config, "error_cb": watch.error, "logger": watch})
     except KafkaException as error:
         return explain_config_error(error.args[0].str())
-    except KafkaConfigurationError as error:
+    except KafkaConnectorError as error:  # a refused setting, or no token from the token callback
         return str(error)
     except (TypeError, ValueError) as error:
         return explain_config_error(str(error))

@@ -13,6 +13,7 @@ from typing import Any
 
 from confluent_kafka import KafkaError
 
+from airflow_provider_kafka_connector import aws_msk_iam
 from airflow_provider_kafka_connector.exceptions import (
     KafkaConfigurationError,
     KafkaConnectorError,
@@ -164,6 +165,21 @@ def oauth_failure(config: Mapping[str, str], reason: str) -> str:
         else:
             fix = "Check the OAuth client's settings with the identity provider."
         return f"The token endpoint {endpoint} refused to issue an OAuth token ({error.group(1)}): {answer}. {fix}"
+    callback = config.get("oauth_cb")
+    if callback == aws_msk_iam.CALLBACK:
+        identity = aws_msk_iam.identity_used(config.get(aws_msk_iam.TOKEN_CONFIG, ""))
+        return (
+            f"The broker at {config.get('bootstrap.servers')} rejected the Amazon MSK IAM token signed for "
+            f"{identity or 'an AWS identity'}: {reason}. MSK accepts a token signed for the cluster's region by an "
+            "IAM identity whose policy allows kafka-cluster:Connect on the cluster: check the identity's policy, "
+            "the role (awsRoleArn) and the region."
+        )
+    if callback:
+        return (
+            f"The broker at {config.get('bootstrap.servers')} rejected the OAuth token from the token callback "
+            f"{callback!r}: {reason}. Check that the callback's token is one this cluster's identity provider issues "
+            "(its 'sasl.oauthbearer.config' settings) and that the broker's log names the claim it refused."
+        )
     return (
         f"The broker at {config.get('bootstrap.servers')} rejected the OAuth token that {endpoint} issued to client "
         f"{client!r}: {reason}. The broker checks the token's signature against its identity provider's keys "

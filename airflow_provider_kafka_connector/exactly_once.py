@@ -28,7 +28,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_kafka_connector.callbacks import client_settings
+from airflow_provider_kafka_connector.callbacks import new_client
 from airflow_provider_kafka_connector.config import client_connection_config
 from airflow_provider_kafka_connector.exceptions import KafkaTransactionError
 
@@ -215,14 +215,13 @@ class TransactionalProducer:
         # The first try has no earlier one to look for: it saves the read (a round trip to the group coordinator).
         # A retry's consumer is made first, so it finds its group coordinator while the producer gets its id.
         reads_marker = self._identity.try_number != 1
-        consumer = Consumer(
-            client_settings(
-                {
-                    **marker_consumer_config(producer.config, self._identity.marker_group, reads_marker),
-                    "error_cb": producer.watch.error,
-                    "logger": producer.watch,
-                }
-            )
+        consumer = new_client(
+            Consumer,
+            {
+                **marker_consumer_config(producer.config, self._identity.marker_group, reads_marker),
+                "error_cb": producer.watch.error,
+                "logger": producer.watch,
+            },
         )
         try:
             producer.warm_up(topic)  # without it init_transactions waits ~500 ms for a producer id (see _start)

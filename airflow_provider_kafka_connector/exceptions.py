@@ -11,6 +11,8 @@
     │   ├── MessageSchemaError        (schemas) the Schema Registry refuses, lacks or cannot serve a schema
     │   └── KafkaAssetURIError        (lineage) a kafka:// asset URI without server or topic
     ├── MessageSerializationError     a key, value or header cannot be turned into bytes
+    ├── KafkaCredentialsError         no credentials to log in with: the token callback failed, or no AWS
+    │                                 identity (or role) was found for Amazon MSK IAM
     └── KafkaDeliveryError            a message was not acknowledged by the broker
         └── KafkaTransactionError     exactly_once: the transaction failed (fenced, not authorized, marker too
                                       large, timed out) and was aborted
@@ -30,6 +32,7 @@ __all__ = [
     "KafkaAssetURIError",
     "KafkaConfigurationError",
     "KafkaConnectorError",
+    "KafkaCredentialsError",
     "KafkaDeliveryError",
     "KafkaTransactionError",
     "MessageSchemaError",
@@ -62,6 +65,11 @@ class MessageSchemaError(KafkaConfigurationError):
 
 class MessageSerializationError(KafkaConnectorError, TypeError):
     """A key, value or header cannot be turned into bytes."""
+
+
+class KafkaCredentialsError(KafkaConnectorError, RuntimeError):
+    """The client could not get the credentials it logs in with (a token callback failed, no AWS identity was
+    found); nothing was sent."""
 
 
 class KafkaDeliveryError(KafkaConnectorError, RuntimeError):

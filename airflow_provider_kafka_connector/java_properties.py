@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from airflow_provider_kafka_connector import aws_msk_iam
 from airflow_provider_kafka_connector.exceptions import KafkaConfigurationError
 
 log = logging.getLogger(__name__)
@@ -424,6 +425,11 @@ def _jaas_credentials(name: str, value: Any, layer: Mapping[str, Any]) -> list[S
     module = entry.login_module.rsplit(".", 1)[-1]
     if module in _CREDENTIAL_LOGIN_MODULES:
         return _credentials(name, module, entry.options)
+    if entry.login_module == _MSK_LOGIN_MODULE or (
+        module == "OAuthBearerLoginModule"
+        and _sibling_class(layer, "sasl.login.callback.handler.class") in _MSK_HANDLERS
+    ):
+        return _msk_iam(name, entry.options)
     if module == "OAuthBearerLoginModule":
         return _oauth_client_credentials(name, entry.options, layer)
     if module == "Krb5LoginModule":
@@ -495,6 +501,58 @@ def _oauth_client_credentials(name: str, options: Mapping[str, str], layer: Mapp
     if ignored:
         log.warning("Additional property %r: %d OAuthBearerLoginModule option(s) ignored.", name, ignored)
     return settings
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Translations: Amazon MSK's IAM authentication (AWS's Java library aws-msk-iam-auth), as aws_msk_iam's callback
+
+_MSK_PACKAGE = "software.amazon.msk.auth.iam."
+_MSK_LOGIN_MODULE = _MSK_PACKAGE + "IAMLoginModule"
+_MSK_HANDLERS = frozenset(
+    {_MSK_PACKAGE + "IAMClientCallbackHandler", _MSK_PACKAGE + "IAMOAuthBearerLoginCallbackHandler"}
+)
+_MSK_SETTINGS_FROM = (
+    "the JAAS line's options awsProfileName, awsRoleArn, awsRoleSessionName, awsRoleExternalId and awsStsRegion"
+)
+
+
+def _msk_iam(name: str, options: Mapping[str, str]) -> list[Setting]:
+    ignored = sorted(set(options) - set(aws_msk_iam.HONOURED_OPTIONS))
+    if ignored:
+        log.warning(
+            "Additional property %r: the MSK IAM login uses %s; these options are ignored: %s.",
+            name,
+            _MSK_SETTINGS_FROM,
+            ", ".join(ignored),
+        )
+    settings = [("oauth_cb", aws_msk_iam.CALLBACK)]
+    text = aws_msk_iam.token_config(options)
+    return [*settings, (aws_msk_iam.TOKEN_CONFIG, text)] if text else settings
+
+
+def _mechanism(name: str, value: Any, layer: Mapping[str, Any]) -> list[Setting]:
+    mechanism = _upper_case(name, value)
+    if mechanism != aws_msk_iam.MECHANISM:
+        return [("sasl.mechanism", mechanism)]
+    jaas = _sibling(layer, "sasl.jaas.config")
+    if not (isinstance(jaas, str) and _MSK_LOGIN_MODULE in jaas):
+        raise ProducerConfigError(
+            f"Additional property {name!r} is {aws_msk_iam.MECHANISM}, Amazon MSK's IAM login: give it as MSK's "
+            f"documentation does, with 'sasl.jaas.config': '{_MSK_LOGIN_MODULE} required;' beside it."
+        )
+    return [("sasl.mechanism", "OAUTHBEARER")]  # librdkafka sends MSK's token over OAUTHBEARER
+
+
+def _sibling_class(layer: Mapping[str, Any], canonical: str) -> str:
+    value = _sibling(layer, canonical)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _client_callback_handler(name: str, value: Any, layer: Mapping[str, Any]) -> list[Setting]:
+    if _class_name(name, value) in _MSK_HANDLERS:
+        return []  # the MSK JAAS line (or login callback handler) brings the token callback
+    log.warning("Additional property %r is ignored: it %s.", name, _JAVA_CLASSES)
+    return []
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -698,6 +756,8 @@ def _login_callback_handler(name: str, value: Any, layer: Mapping[str, Any]) -> 
         return []
     if class_name in _OAUTH_LOGIN_HANDLERS:
         return [("sasl.oauthbearer.method", "oidc")]  # librdkafka's own OAuth client-credentials login
+    if class_name in _MSK_HANDLERS:
+        return [] if _sibling(layer, "sasl.jaas.config") is not None else _msk_iam(name, {})
     raise ProducerConfigError(
         f"Additional property {name!r} names a Java class, which librdkafka cannot run. For OAuth, set "
         "'sasl.oauthbearer.method': 'oidc' with 'sasl.oauthbearer.token.endpoint.url', "
@@ -794,7 +854,6 @@ JAVA_PRODUCER_PROPERTIES: dict[str, JavaProperty] = {
     "retry.backoff.ms": _same(_whole_number),
     "sasl.kerberos.min.time.before.relogin": _same(_whole_number),
     "sasl.kerberos.service.name": _same(),
-    "sasl.mechanism": _same(_upper_case),
     "sasl.oauthbearer.assertion.algorithm": _same(_one_of("RS256", "ES256")),
     "sasl.oauthbearer.assertion.claim.aud": _same(),
     "sasl.oauthbearer.assertion.claim.exp.seconds": _same(_whole_number),
@@ -823,6 +882,9 @@ JAVA_PRODUCER_PROPERTIES: dict[str, JavaProperty] = {
     "sasl.oauthbearer.assertion.template.file": _renamed("sasl.oauthbearer.assertion.jwt.template.file"),
     # Translated: the librdkafka settings depend on the value, or on other properties of the same layer.
     "sasl.jaas.config": _translated(_jaas_credentials),
+    # Upper-cased under its librdkafka alias 'sasl.mechanisms' too; only 'sasl.mechanism' takes MSK's AWS_MSK_IAM.
+    "sasl.mechanism": JavaProperty(TRANSLATE, value=_upper_case, translator=_mechanism),
+    "sasl.client.callback.handler.class": _translated(_client_callback_handler),
     "key.serializer": _translated(_serializer),
     "value.serializer": _translated(_serializer),
     "ssl.truststore.type": _translated(_validated_store_type),
@@ -862,7 +924,6 @@ JAVA_PRODUCER_PROPERTIES: dict[str, JavaProperty] = {
     "partitioner.adaptive.partitioning.enable": _dropped("tunes the Java client's default partitioner"),
     "partitioner.availability.timeout.ms": _dropped("tunes the Java client's default partitioner"),
     "partitioner.rack.aware": _dropped("tunes the Java client's default partitioner"),
-    "sasl.client.callback.handler.class": _dropped(_JAVA_CLASSES),
     "sasl.kerberos.ticket.renew.jitter": _dropped(_KERBEROS_RENEWAL),
     "sasl.kerberos.ticket.renew.window.factor": _dropped(_KERBEROS_RENEWAL),
     "sasl.login.class": _dropped(_JAVA_CLASSES),

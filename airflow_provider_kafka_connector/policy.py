@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
+from airflow_provider_kafka_connector import aws_msk_iam
 from airflow_provider_kafka_connector.exceptions import PropertyPolicyError
 from airflow_provider_kafka_connector.java_properties import LIBRDKAFKA_PRODUCER_PROPERTIES, unknown_property_message
 
@@ -101,6 +102,16 @@ _SAFE_KERBEROS = {
 REGISTRY_URL_PROPERTY = "schema.registry.url"
 
 
+def _callback_reason(path: str) -> str:
+    if path == aws_msk_iam.CALLBACK:
+        return (
+            "is Amazon MSK's IAM login (sasl.mechanism AWS_MSK_IAM, or MSK's IAMOAuthBearerLoginCallbackHandler), "
+            "which signs a token with the AWS identity of the machine it runs on and sends it to the broker the "
+            "connection names, and the deployment has not allowed it"
+        )
+    return f"names the token callback {path!r}, code that runs in the process, and it is not an allowed callback"
+
+
 def environment_variable(option: str) -> str:
     return f"AIRFLOW__{SECTION.upper()}__{option.upper()}"
 
@@ -146,14 +157,7 @@ class PropertyPolicy:
             raise _refused(name, layer, "is the provider's own and cannot be set")
         if name == OAUTH_CALLBACK:
             if value.strip() not in self.callback_allowlist:
-                raise _refused(
-                    name,
-                    layer,
-                    f"names the token callback {value.strip()!r}, code that runs in the process, and it is not an "
-                    "allowed callback",
-                    CALLBACK_ALLOWLIST,
-                    value.strip(),
-                )
+                raise _refused(name, layer, _callback_reason(value.strip()), CALLBACK_ALLOWLIST, value.strip())
             return
         if name.endswith("_cb") or name in _OBJECT_PROPERTIES:
             raise _refused(

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
-from airflow_provider_kafka_connector.callbacks import client_settings
+from airflow_provider_kafka_connector.callbacks import new_client
 from airflow_provider_kafka_connector.client_watch import ClientWatch
 from airflow_provider_kafka_connector.config import delivery_timeout_seconds
 from airflow_provider_kafka_connector.errors import explain_config_error, explain_delivery_error, replica_shortfall
@@ -203,7 +203,7 @@ class KafkaProducer:
 
     def _client(self, config: dict[str, Any]) -> Producer:
         try:
-            return Producer(client_settings(config))
+            return new_client(Producer, config)
         except KafkaException as error:
             raise KafkaConfigurationError(self._scrub(explain_config_error(error.args[0].str()))) from None
 
@@ -215,7 +215,7 @@ class KafkaProducer:
         if slot is None:
             return self._client(config)
         try:
-            producer = Producer(client_settings(native_tally.plugin_properties(config, slot)))
+            producer = new_client(Producer, native_tally.plugin_properties(config, slot))
         except KafkaException as error:
             native_tally.release_slot(slot)
             producer = self._client(config)  # a configuration error fails here as it would without the plugin
@@ -511,7 +511,7 @@ class KafkaProducer:
         min_insync: int | None = None
         config: dict[str, Any] = {k: v for k, v in self._config.items() if k != "transactional.id"}
         config["logger"] = _diagnosis_log
-        admin = AdminClient(client_settings(config))
+        admin = new_client(AdminClient, config)
         resource = ConfigResource(ConfigResource.Type.TOPIC, topic)
         try:
             entries = admin.describe_configs([resource])[resource].result(timeout=_DIAGNOSIS_SECONDS)
