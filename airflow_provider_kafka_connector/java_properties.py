@@ -101,6 +101,8 @@ def unknown_property_message(name: str) -> str:
 
 def _settings(name: str, value: Any, layer: Mapping[str, Any]) -> list[Setting]:
     canonical = LIBRDKAFKA_ALIASES.get(name, name)
+    if canonical == aws_msk_iam.TOKEN_CONFIG and _is_msk_layer(layer):
+        return []  # the MSK login's translation merges it with the JAAS line's options
     row = JAVA_PRODUCER_PROPERTIES.get(canonical)
     if row is None:
         return [(canonical, _text(name, value))]
@@ -429,7 +431,7 @@ def _jaas_credentials(name: str, value: Any, layer: Mapping[str, Any]) -> list[S
         module == "OAuthBearerLoginModule"
         and _sibling_class(layer, "sasl.login.callback.handler.class") in _MSK_HANDLERS
     ):
-        return _msk_iam(name, entry.options)
+        return _msk_iam(name, entry.options, layer)
     if module == "OAuthBearerLoginModule":
         return _oauth_client_credentials(name, entry.options, layer)
     if module == "Krb5LoginModule":
@@ -516,7 +518,13 @@ _MSK_SETTINGS_FROM = (
 )
 
 
-def _msk_iam(name: str, options: Mapping[str, str]) -> list[Setting]:
+def _is_msk_layer(layer: Mapping[str, Any]) -> bool:
+    jaas = _sibling(layer, "sasl.jaas.config")
+    login_handler = _sibling_class(layer, "sasl.login.callback.handler.class")
+    return (isinstance(jaas, str) and _MSK_LOGIN_MODULE in jaas) or login_handler in _MSK_HANDLERS
+
+
+def _msk_iam(name: str, options: Mapping[str, str], layer: Mapping[str, Any]) -> list[Setting]:
     ignored = sorted(set(options) - set(aws_msk_iam.HONOURED_OPTIONS))
     if ignored:
         log.warning(
@@ -525,8 +533,11 @@ def _msk_iam(name: str, options: Mapping[str, str]) -> list[Setting]:
             _MSK_SETTINGS_FROM,
             ", ".join(ignored),
         )
+    given = _sibling(layer, aws_msk_iam.TOKEN_CONFIG)
+    text = " ".join(
+        filter(None, (_text(aws_msk_iam.TOKEN_CONFIG, given) if given else "", aws_msk_iam.token_config(options)))
+    )
     settings = [("oauth_cb", aws_msk_iam.CALLBACK)]
-    text = aws_msk_iam.token_config(options)
     return [*settings, (aws_msk_iam.TOKEN_CONFIG, text)] if text else settings
 
 
@@ -757,7 +768,7 @@ def _login_callback_handler(name: str, value: Any, layer: Mapping[str, Any]) -> 
     if class_name in _OAUTH_LOGIN_HANDLERS:
         return [("sasl.oauthbearer.method", "oidc")]  # librdkafka's own OAuth client-credentials login
     if class_name in _MSK_HANDLERS:
-        return [] if _sibling(layer, "sasl.jaas.config") is not None else _msk_iam(name, {})
+        return [] if _sibling(layer, "sasl.jaas.config") is not None else _msk_iam(name, {}, layer)
     raise ProducerConfigError(
         f"Additional property {name!r} names a Java class, which librdkafka cannot run. For OAuth, set "
         "'sasl.oauthbearer.method': 'oidc' with 'sasl.oauthbearer.token.endpoint.url', "

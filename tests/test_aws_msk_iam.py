@@ -178,3 +178,9 @@ def test_a_profile_that_does_not_exist_is_named(no_aws):
 def test_callback_settings_it_does_not_know_are_refused():
     with pytest.raises(KafkaConfigurationError, match="holds 'awsRegion'"):
         aws_msk_iam.parse_token_config("region=eu-west-1 awsRegion=eu-west-1")
+
+
+def test_a_region_given_beside_the_jaas_options_is_merged_with_them():
+    line = f'{MSK}.IAMLoginModule required awsProfileName="reporting";'
+    extra = {**IAM_FORM, "sasl.jaas.config": line, "sasl.oauthbearer.config": "region=us-west-2"}
+    assert msk_config(extra)["sasl.oauthbearer.config"] == "region=us-west-2 awsProfileName=reporting"

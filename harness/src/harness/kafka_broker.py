@@ -15,6 +15,7 @@ import contextlib
 import ctypes
 import fcntl
 import functools
+import hashlib
 import logging
 import os
 import queue
@@ -62,6 +63,10 @@ PLAIN_MODULE = "org.apache.kafka.common.security.plain.PlainLoginModule"
 OAUTHBEARER_MODULE = "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule"
 OAUTHBEARER_VALIDATOR = "org.apache.kafka.common.security.oauthbearer.OAuthBearerValidatorCallbackHandler"
 SCRAM_MODULE = "org.apache.kafka.common.security.scram.ScramLoginModule"
+# Amazon MSK's IAM authentication, as the MSK_IAM listener checks it: msk_iam/MskIamValidator.java, compiled once.
+MSK_IAM_SOURCE = PACKAGE_DIR / "msk_iam" / "MskIamValidator.java"
+MSK_IAM_VALIDATOR = "harness.mskiam.MskIamValidator"
+MSK_REGION = "eu-west-1"
 TRICKY_PASSWORD = "p\"a\\ss w;o=rd'é€"
 
 _rdkafka_log = logging.getLogger("harness.librdkafka")
@@ -104,6 +109,14 @@ class TokenIssuer(Protocol):
     def jwks_endpoint(self) -> str: ...
 
 
+class AwsCredentialSource(Protocol):
+    """Where the MSK_IAM listener looks up the secret, session token and ARN of an access key id (harness.aws_iam):
+    GET credentials_url?access_key_id=ID answers lines name=value, or 404 with the reason."""
+
+    @property
+    def credentials_url(self) -> str: ...
+
+
 class BrokerError(RuntimeError):
     pass
 
@@ -122,6 +135,11 @@ class KafkaBroker:
     oauth: str | None = None
     #: Another such listener, for the tokens of the identity provider the broker was started with.
     idp_oauth: str | None = None
+    #: A SASL_SSL listener that authenticates clients as Amazon MSK with IAM authentication does: OAUTHBEARER tokens
+    #: that are SigV4 presigned URLs for msk_iam_region, signed with credentials of the AwsCredentialSource the broker
+    #: was started with. The principal is the caller's ARN.
+    msk_iam: str | None = None
+    msk_iam_region: str | None = None
     plain_user: User | None = None
     scram_user: User | None = None
     tricky_user: User | None = None
@@ -373,11 +391,34 @@ def _java_env() -> dict[str, str]:
     return {**os.environ, "LC_ALL": "C.UTF-8"}
 
 
-def _java(main_class: str, *args: str, jvm_opts: tuple[str, ...] = ()) -> list[str]:
+def _java(main_class: str, *args: str, jvm_opts: tuple[str, ...] = (), classpath: tuple[Path, ...] = ()) -> list[str]:
     java = shutil.which("java")
     if java is None:
         raise BrokerError("java (17+) is needed to run the Kafka broker")
-    return [java, *JVM_OPTS, *jvm_opts, "-cp", str(LIB_DIR / "*"), main_class, *args]
+    path = os.pathsep.join(str(entry) for entry in (LIB_DIR / "*", *classpath))
+    return [java, *JVM_OPTS, *jvm_opts, "-cp", path, main_class, *args]
+
+
+def msk_iam_classes() -> Path:
+    """MskIamValidator compiled against the broker's jars (fetch_jars first) into the cache, once per version of its
+    source and of Kafka; returns the directory of its classes, for the broker's classpath."""
+    digest = hashlib.sha256(MSK_IAM_SOURCE.read_bytes()).hexdigest()[:12]
+    build = cache_dir() / f"msk-iam-validator-{KAFKA_VERSION}-{digest}"
+    classes = build / "classes"
+    build.mkdir(parents=True, exist_ok=True)
+    with (build / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (build / "classes.complete").exists():
+            shutil.rmtree(classes, ignore_errors=True)
+            javac = shutil.which("javac")
+            if javac is None:
+                raise BrokerError("javac (a JDK 17+) is needed to compile the MSK IAM validator")
+            command = [javac, "--release", "17", "-d", str(classes), "-cp", str(LIB_DIR / "*"), str(MSK_IAM_SOURCE)]
+            result = subprocess.run(command, capture_output=True, text=True, check=False)
+            if result.returncode != 0:
+                raise BrokerError(f"compiling {MSK_IAM_SOURCE.name} failed:\n{result.stdout}\n{result.stderr}")
+            (build / "classes.complete").touch()
+    return classes
 
 
 # --- server.properties ----------------------------------------------------------------------------
@@ -424,6 +465,7 @@ class _Ports:
     ssl: int
     oauth: int
     idp_oauth: int
+    msk_iam: int
     controller: int
 
     @classmethod
@@ -449,6 +491,8 @@ class _Node:
     jvm_opts: tuple[str, ...] = ()
     oidc: TokenIssuer | None = None  # adds the OAUTH listener, which trusts this server's tokens
     idp: TokenIssuer | None = None  # adds the IDP_OAUTH listener, which trusts this one's
+    aws_iam: AwsCredentialSource | None = None  # adds the MSK_IAM listener, which trusts these credentials
+    msk_region: str = MSK_REGION  # the MSK_IAM listener's region
 
 
 def _server_settings(
@@ -464,6 +508,8 @@ def _server_settings(
         listeners["OAUTH"] = ports.oauth
     if node.idp is not None:
         listeners["IDP_OAUTH"] = ports.idp_oauth
+    if node.aws_iam is not None:
+        listeners["MSK_IAM"] = ports.msk_iam
     advertised = ",".join(f"{name}://{HOST}:{port}" for name, port in listeners.items())
     settings = {
         "process.roles": "broker,controller",
@@ -505,11 +551,13 @@ def _server_settings(
         settings.update(_oauth_settings("oauth", node.oidc))
     if node.idp is not None:
         settings.update(_oauth_settings("idp_oauth", node.idp))
+    if node.aws_iam is not None:
+        settings.update(_msk_iam_settings(node.aws_iam, node.msk_region))
     settings.update(node.extra)
     return settings
 
 
-_PROTOCOLS = {"OAUTH": "SASL_SSL", "IDP_OAUTH": "SASL_SSL"}
+_PROTOCOLS = {"OAUTH": "SASL_SSL", "IDP_OAUTH": "SASL_SSL", "MSK_IAM": "SASL_SSL"}
 
 
 def _oauth_settings(listener: str, issuer: TokenIssuer) -> dict[str, str]:
@@ -530,6 +578,22 @@ def _oauth_settings(listener: str, issuer: TokenIssuer) -> dict[str, str]:
         f"{prefix}sasl.oauthbearer.expected.issuer": issuer.issuer,
         # No grace after a token's expiry: a client that did not refresh its token loses its connection.
         f"{prefix}sasl.oauthbearer.clock.skew.seconds": "0",
+    }
+
+
+def _msk_iam_settings(source: AwsCredentialSource, region: str) -> dict[str, str]:
+    """The MSK_IAM listener: OAUTHBEARER tokens that MskIamValidator checks as Amazon MSK checks IAM tokens. A session
+    lasts until its presigned URL expires (15 minutes from signing, at most), then the client must present a fresh
+    token. The validator is the login callback handler too, or the default one would read its options as claims of a
+    token for the broker itself (which never logs in on this listener)."""
+    prefix = "listener.name.msk_iam."
+    options = f"region={_jaas_quote(region)} credentialsUrl={_jaas_quote(source.credentials_url)}"
+    return {
+        f"{prefix}sasl.enabled.mechanisms": "OAUTHBEARER",
+        f"{prefix}oauthbearer.sasl.jaas.config": f"{OAUTHBEARER_MODULE} required {options};",
+        f"{prefix}oauthbearer.sasl.server.callback.handler.class": MSK_IAM_VALIDATOR,
+        f"{prefix}oauthbearer.sasl.login.callback.handler.class": MSK_IAM_VALIDATOR,
+        f"{prefix}oauthbearer.connections.max.reauth.ms": "3600000",
     }
 
 
@@ -633,6 +697,8 @@ def prepare_node(work_dir: Path, ca: Certificate, ports: _Ports, cluster_id: str
         ssl=f"{HOST}:{ports.ssl}",
         oauth=f"{HOST}:{ports.oauth}" if node.oidc is not None else None,
         idp_oauth=f"{HOST}:{ports.idp_oauth}" if node.idp is not None else None,
+        msk_iam=f"{HOST}:{ports.msk_iam}" if node.aws_iam is not None else None,
+        msk_iam_region=node.msk_region if node.aws_iam is not None else None,
         ca_file=ca_file,
         client_certificates=ClientCertificates.create(ca, work_dir / "tls" / "clients"),
         plain_user=PLAIN_USER,
@@ -652,16 +718,24 @@ def prepare_node(work_dir: Path, ca: Certificate, ports: _Ports, cluster_id: str
     _format_storage(properties, [SCRAM_USER], broker.log_file, cluster_id)
     log4j = f"-Dlog4j2.configurationFile={work_dir / 'log4j2.properties'}"
     jvm_opts = (log4j, *_oauth_jvm_opts(node), *node.jvm_opts)
-    broker._command = _java("kafka.Kafka", str(properties), jvm_opts=jvm_opts)
+    classpath = (msk_iam_classes(),) if node.aws_iam is not None else ()
+    broker._command = _java("kafka.Kafka", str(properties), jvm_opts=jvm_opts, classpath=classpath)
     return broker
 
 
-def start_broker(work_dir: Path, oidc: TokenIssuer | None = None, idp: TokenIssuer | None = None) -> KafkaBroker:
+def start_broker(
+    work_dir: Path,
+    oidc: TokenIssuer | None = None,
+    idp: TokenIssuer | None = None,
+    aws_iam: AwsCredentialSource | None = None,
+    msk_region: str = MSK_REGION,
+) -> KafkaBroker:
     """Start a fresh broker; its certificates, configuration, data and log live in work_dir. With oidc, it also
     has the OAUTH listener (KafkaBroker.oauth), which accepts that server's tokens; with idp, the IDP_OAUTH listener
-    (KafkaBroker.idp_oauth), which accepts idp's."""
+    (KafkaBroker.idp_oauth), which accepts idp's; with aws_iam, the MSK_IAM listener (KafkaBroker.msk_iam), which
+    accepts MSK IAM tokens for msk_region signed with aws_iam's credentials."""
     fetch_jars()
-    node = _Node(oidc=oidc, idp=idp)
+    node = _Node(oidc=oidc, idp=idp, aws_iam=aws_iam, msk_region=msk_region)
     broker = prepare_node(work_dir, Certificate.authority("harness-ca"), _Ports.free(), _random_cluster_id(), node)
     try:
         broker._launch()
@@ -673,10 +747,16 @@ def start_broker(work_dir: Path, oidc: TokenIssuer | None = None, idp: TokenIssu
 
 
 def running_broker(
-    work_dir: Path | None = None, oidc: TokenIssuer | None = None, idp: TokenIssuer | None = None
+    work_dir: Path | None = None,
+    oidc: TokenIssuer | None = None,
+    idp: TokenIssuer | None = None,
+    aws_iam: AwsCredentialSource | None = None,
+    msk_region: str = MSK_REGION,
 ) -> contextlib.AbstractContextManager[KafkaBroker]:
     """Start a broker, yield it, always stop it; a temporary work_dir is removed afterwards."""
-    return running(lambda directory: start_broker(directory, oidc, idp), work_dir, "kafka-harness-")
+    return running(
+        lambda directory: start_broker(directory, oidc, idp, aws_iam, msk_region), work_dir, "kafka-harness-"
+    )
 
 
 # --- environment ----------------------------------------------------------------------------------

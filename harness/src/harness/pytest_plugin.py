@@ -26,6 +26,12 @@ Fixtures:
     oauth_broker      a broker of its own per test module with the OAUTH listener (SASL_SSL, OAUTHBEARER), which
                       accepts oidc_server's tokens and makes a client present a fresh one when its token expires,
                       and the IDP_OAUTH listener, which accepts identity_provider's
+    aws_iam           one stand-in for AWS IAM and STS per test module (harness.aws_iam: moto's server in this
+                      process, and the credential lookup of the MSK_IAM listener): create_user, create_role,
+                      assume_role, write_profile, environment
+    msk_broker        a broker of its own per test module with the MSK_IAM listener (KafkaBroker.msk_iam, SASL_SSL,
+                      OAUTHBEARER), which authenticates clients as Amazon MSK with IAM authentication does, for the
+                      region MSK_REGION (KafkaBroker.msk_iam_region) and aws_iam's credentials
 
 The fixtures of services that a producer sends requests to (schema_registry, oidc_server, identity_provider) add
 their URLs to the provider's [kafka_connector] allowed_urls while they run, through the environment that this
@@ -47,6 +53,7 @@ import time
 import uuid
 from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 import pluggy
 import pytest
@@ -54,10 +61,13 @@ import pytest
 from harness.airflow_deployment import AirflowDeployment, running_airflow
 from harness.identity_provider import IdentityProvider, start_identity_provider
 from harness.identity_provider import fetch_jars as fetch_identity_provider
-from harness.kafka_broker import KafkaBroker, broker_env, existing_broker_from_env, running_broker
+from harness.kafka_broker import MSK_REGION, KafkaBroker, broker_env, existing_broker_from_env, running_broker
 from harness.kafka_cluster import KafkaCluster, running_cluster
 from harness.oidc_server import OidcServer, running_oidc_server
 from harness.schema_registry import SchemaRegistry, running_schema_registry
+
+if TYPE_CHECKING:
+    from harness.aws_iam import AwsIam
 
 FAIL_SKIPS_IN_CI = "kafka_harness_fail_skips_in_ci"
 DEPLOYMENT_DAGS = "kafka_harness_deployment_dags"
@@ -134,6 +144,24 @@ def oauth_broker(
         FIGURES.append(f"Kafka broker with the OAuth listeners started in {time.monotonic() - started:.1f} s")
         with allowed_urls(identity_provider.token_endpoint):
             yield broker
+
+
+@pytest.fixture(scope="module")
+def aws_iam(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AwsIam]:
+    # Imported here: moto and boto3 take a second to import, which every other test session would pay.
+    from harness.aws_iam import running_aws_iam
+
+    with running_aws_iam(tmp_path_factory.mktemp("aws-iam")) as started:
+        yield started
+
+
+# Its own broker too: the MSK_IAM listener's credential lookup runs in the process that started aws_iam.
+@pytest.fixture(scope="module")
+def msk_broker(aws_iam: AwsIam, tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaBroker]:
+    started = time.monotonic()
+    with running_broker(tmp_path_factory.mktemp("kafka-msk-iam"), aws_iam=aws_iam, msk_region=MSK_REGION) as broker:
+        FIGURES.append(f"Kafka broker with the MSK_IAM listener started in {time.monotonic() - started:.1f} s")
+        yield broker
 
 
 @pytest.fixture(scope="module")

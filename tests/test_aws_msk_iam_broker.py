@@ -1,0 +1,151 @@
+"""Amazon MSK IAM through real Airflow against a broker that checks tokens as MSK does (harness.aws_iam: the SigV4
+signature against the access key's secret, the region, the expiry, an assumed role's session token), with moto
+standing in for AWS IAM and STS. MSK's two documented Java forms, a named profile, an assumed role, a key the cluster
+refuses; the Connections Test; no secret key or session token in the log or XCom."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from airflow_provider_kafka_connector import aws_msk_iam
+from airflow_provider_kafka_connector.hooks.kafka_producer import KafkaProducerHook
+from harness.airflow_dag_run import AirflowHome
+from harness.aws_iam import AwsCredentials
+from harness.kafka_broker import MSK_REGION
+
+pytestmark = pytest.mark.broker
+
+DAGS = Path(__file__).parent / "dags"
+MSK = "software.amazon.msk.auth.iam"
+TOPIC = "msk-iam"
+ALLOWLIST = "AIRFLOW__KAFKA_CONNECTOR__CALLBACK_ALLOWLIST"
+IAM_FORM = {
+    "security.protocol": "SASL_SSL",
+    "sasl.mechanism": "AWS_MSK_IAM",
+    "sasl.client.callback.handler.class": f"{MSK}.IAMClientCallbackHandler",
+}
+
+
+def iam_login(**options: str) -> str:
+    return f"{MSK}.IAMLoginModule required" + "".join(f" {k}={json.dumps(v)}" for k, v in options.items()) + ";"
+
+
+@pytest.fixture(scope="module")
+def identities(aws_iam):
+    worker = aws_iam.create_user("airflow-worker")
+    reporting = aws_iam.create_user("reporting")
+    aws_iam.write_profile("reporting", reporting, MSK_REGION)
+    stale = AwsCredentials(worker.access_key_id, worker.secret_access_key[::-1], worker.arn)
+    aws_iam.write_profile("stale", stale, MSK_REGION)
+    role_arn = aws_iam.create_role("airflow-orders", trusted=worker)
+    return worker, reporting, role_arn
+
+
+@pytest.fixture(scope="module")
+def connections(msk_broker, identities):
+    _, _, role_arn = identities
+    # The broker listens on loopback, whose address names no region: the extra gives it.
+    base = {"ssl.ca.location": str(msk_broker.ca_file), "sasl.oauthbearer.config": f"region={MSK_REGION}"}
+    extras = {
+        "iam_form": {**IAM_FORM, "sasl.jaas.config": iam_login()},
+        "oauthbearer_form": {
+            "security.protocol": "SASL_SSL",
+            "sasl.mechanism": "OAUTHBEARER",
+            "sasl.jaas.config": "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;",
+            "sasl.login.callback.handler.class": f"{MSK}.IAMOAuthBearerLoginCallbackHandler",
+            "sasl.client.callback.handler.class": f"{MSK}.IAMOAuthBearerLoginCallbackHandler",
+        },
+        "profile": {**IAM_FORM, "sasl.jaas.config": iam_login(awsProfileName="reporting")},
+        "assumed_role": {
+            **IAM_FORM,
+            "sasl.jaas.config": iam_login(awsRoleArn=role_arn, awsRoleSessionName="dag-run", awsDebugCreds="true"),
+        },
+        "wrong_secret": {**IAM_FORM, "sasl.jaas.config": iam_login(awsProfileName="stale")},
+    }
+    return {
+        f"msk_{name}": {"conn_type": "kafka_producer", "host": msk_broker.msk_iam, "extra": {**extra, **base}}
+        for name, extra in extras.items()
+    }
+
+
+@pytest.fixture(scope="module")
+def run(msk_broker, aws_iam, identities, connections, tmp_path_factory):
+    worker, _, _ = identities
+    msk_broker.create_topic(TOPIC)
+    airflow = AirflowHome(tmp_path_factory.mktemp("airflow"), connections, dags_folder=DAGS)
+    airflow.env = aws_iam.environment(MSK_REGION, credentials=worker, base=airflow.env)
+    airflow.env[ALLOWLIST] = aws_msk_iam.CALLBACK
+    result = airflow.test_dag("msk_iam", {"topic": TOPIC})
+    return result, msk_broker.read_all(TOPIC, "read_uncommitted")
+
+
+@pytest.mark.parametrize("form", ["iam_form", "oauthbearer_form", "profile", "assumed_role"])
+def test_each_form_delivers_and_the_response_is_the_record(run, form):
+    result, records = run
+    assert result.task_states[form] == "success", result.output[-3000:]
+    response = result.xcoms[(form, "response")]
+    [record] = [r for r in records if r.key() == form.encode()]
+    assert (response["partition"], response["offset"]) == (record.partition(), record.offset())
+    assert record.value() == f"sent as {form}".encode()
+
+
+def test_a_batch_is_delivered_whole(run):
+    result, records = run
+    assert result.task_states["batch"] == "success", result.output[-3000:]
+    assert result.xcoms[("batch", "response")]["count"] == 1000
+    assert sorted(r.value() for r in records if r.key() == b"batch") == sorted(
+        f"message {n}".encode() for n in range(1000)
+    )
+
+
+def test_the_options_msks_library_has_and_the_provider_ignores_are_named(run):
+    result, _ = run
+    assert "these options are ignored: awsDebugCreds" in result.output
+
+
+def test_a_key_the_cluster_refuses_fails_fast_naming_the_region_and_the_key(run, identities):
+    result, _ = run
+    worker, _, _ = identities
+    assert result.task_states["wrong_secret"] == "failed"
+    assert "rejected the Amazon MSK IAM token signed for " in result.output
+    assert f"region {MSK_REGION}, access key id {worker.access_key_id}" in result.output
+    assert result.task_durations["wrong_secret"] < 10
+
+
+def test_no_secret_key_or_session_token_reaches_the_log_or_xcom(run, identities, aws_iam):
+    result, _ = run
+    worker, reporting, role_arn = identities
+    assumed = aws_iam.assume_role(worker, role_arn)
+    shown = result.output + json.dumps({str(key): value for key, value in result.xcoms.items()})
+    for secret in (worker.secret_access_key, reporting.secret_access_key, worker.secret_access_key[::-1]):
+        assert secret not in shown
+    assert assumed.session_token and assumed.session_token[:40] not in shown
+
+
+def test_the_connections_test_signs_in_and_says_so(msk_broker, aws_iam, identities, connections, monkeypatch):
+    worker, _, _ = identities
+    for name, value in aws_iam.environment(MSK_REGION, credentials=worker, base={}).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv(ALLOWLIST, aws_msk_iam.CALLBACK)
+    monkeypatch.setenv("AIRFLOW_CONN_MSK_IAM_FORM", json.dumps(connections["msk_iam_form"]))
+    ok, message = KafkaProducerHook("msk_iam_form").test_connection()
+    assert ok, message
+    assert "over SASL_SSL" in message
+
+
+def test_the_connections_test_without_credentials_says_where_it_looked(
+    msk_broker, aws_iam, connections, monkeypatch, tmp_path
+):
+    for name, value in aws_iam.environment(MSK_REGION, base={}).items():
+        monkeypatch.setenv(name, value)
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv(ALLOWLIST, aws_msk_iam.CALLBACK)
+    monkeypatch.setenv("AIRFLOW_CONN_MSK_IAM_FORM", json.dumps(connections["msk_iam_form"]))
+    ok, message = KafkaProducerHook("msk_iam_form").test_connection()
+    assert not ok
+    assert message.startswith("No AWS credentials found for Amazon MSK IAM authentication")
