@@ -6,8 +6,10 @@ property is); only the client built from it gets the function, wrapped so that:
 
 - the first token is fetched before the client is built: a callback that fails raises its own error at once.
   confluent-kafka (2.13 and later) would wait 10 s for a token and then say only "OAuth token not set";
-- the client serves its callbacks once when built: before 2.13, confluent-kafka calls the callback only from
-  ``poll()``, and a client that first asks for metadata would wait for a token until its timeout.
+- where the provider's plugin loads, librdkafka gets the tokens from it (native_token.py), not from confluent-kafka's
+  ``oauth_cb``, whose constructor waits a whole second for the first token;
+- the client serves its callbacks once when built: the plugin's, and before 2.13 confluent-kafka's, token callback
+  runs only from ``poll()``, and a client that first asks for metadata would wait for a token until its timeout.
 """
 
 from __future__ import annotations
@@ -29,12 +31,24 @@ TOKEN_CONFIG = "sasl.oauthbearer.config"
 
 def new_client(client_class: Callable[[dict[str, Any]], Client], config: Mapping[str, Any]) -> Client:
     """A confluent-kafka client (Producer, AdminClient, Consumer) of this configuration, its token ready."""
+    from confluent_kafka import KafkaException
+
+    from airflow_provider_kafka_connector import native_token
+
     settings = client_settings(config)
-    function = settings.get(OAUTH_CALLBACK)
+    function = settings.pop(OAUTH_CALLBACK, None)
     if function is None:
         return client_class(settings)
-    settings[OAUTH_CALLBACK] = FirstTokenReady(function, str(config[OAUTH_CALLBACK]), settings.get(TOKEN_CONFIG, ""))
-    client = client_class(settings)
+    callback = FirstTokenReady(function, str(config[OAUTH_CALLBACK]), settings.get(TOKEN_CONFIG, ""))
+    client = None
+    slot = native_token.take_slot(callback)
+    if slot is not None:
+        try:
+            client = client_class(native_token.token_properties(settings, slot))
+        except KafkaException:  # a configuration error fails again below, as it would without the plugin
+            native_token.release_slot(slot)
+    if client is None:
+        client = client_class({**settings, OAUTH_CALLBACK: callback})
     client.poll(0)  # type: ignore[attr-defined]
     return client
 

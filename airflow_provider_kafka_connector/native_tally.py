@@ -38,7 +38,7 @@ _WITHOUT_IT = (
 
 
 @cache
-def _find_plugin() -> tuple[str, ctypes.CDLL] | str:
+def find_plugin() -> tuple[str, ctypes.CDLL] | str:
     """The installed plugin's path and its ctypes handle, or why there is none to use."""
     if not sys.platform.startswith("linux"):
         return f"the delivery-tally plugin is built for Linux only, not {sys.platform}"
@@ -70,14 +70,14 @@ def _find_plugin() -> tuple[str, ctypes.CDLL] | str:
 
 def plugin_status() -> str:
     """What a bug report needs: the plugin's path, or why batches count in Python."""
-    found = _find_plugin()
+    found = find_plugin()
     return f"available ({found[0]})" if isinstance(found, tuple) else f"not in use: {found}"
 
 
 @cache
 def _plugin() -> tuple[str, ctypes.CDLL] | None:
     """The plugin for a batch's producer; the first batch of a process without one says why, once."""
-    found = _find_plugin()
+    found = find_plugin()
     if isinstance(found, str):
         log.warning("%s: %s.", found[0].upper() + found[1:], _WITHOUT_IT)
         return None
@@ -125,6 +125,11 @@ def plugin_properties(config: dict[str, Any], slot: int) -> dict[str, Any]:
     # plugin.library.paths first: librdkafka loads the plugins when it is set, and the plugin takes TALLY_PROPERTY.
     without = {name: value for name, value in config.items() if name != "plugin.library.paths"}
     return {"plugin.library.paths": ";".join([*paths, plugin[0]]), TALLY_PROPERTY: str(slot), **without}
+
+
+def is_unusable() -> bool:
+    """A producer of this process could not load the plugin."""
+    return _unusable.is_set()
 
 
 def mark_unusable(reason: str) -> None:

@@ -12,7 +12,13 @@
  * `kafka_connector.delivery_tally` names the tally (a slot number) that the producer's interceptor adds to. Python
  * reads the slots through ctypes (the same shared object, loaded once per process).
  *
- * The plugin calls six librdkafka functions. It looks them up in the librdkafka that called conf_init() (found
+ * The same plugin is also a token source (see native_token.py): a client whose configuration names a slot in
+ * `kafka_connector.token_source` gets the plugin's OAUTHBEARER token refresh callback, which asks Python for the
+ * token, instead of confluent-kafka's oauth_cb. From 2.13, confluent-kafka makes a client with an oauth_cb wait for
+ * its first token in steps of a whole second (wait_for_oauth_token_set in confluent_kafka.c); this callback runs
+ * from rd_kafka_poll(), which the provider calls right after making the client.
+ *
+ * The plugin calls the librdkafka functions in `api`. It looks them up in the librdkafka that called conf_init() (found
  * with dladdr on the caller's address) instead of linking to one: confluent-kafka's wheels bundle their own
  * librdkafka under a private name, loaded with local symbols only.
  */
@@ -47,6 +53,8 @@ typedef int(on_conf_dup_f)(rd_kafka_conf_t *, const rd_kafka_conf_t *, size_t, c
 typedef int(on_conf_destroy_f)(void *);
 typedef int(on_new_f)(rd_kafka_t *, const rd_kafka_conf_t *, void *, char *, size_t);
 typedef int(on_acknowledgement_f)(rd_kafka_t *, rd_kafka_message_t *, void *);
+typedef int(on_destroy_f)(rd_kafka_t *, void *);
+typedef void(token_refresh_f)(rd_kafka_t *, const char *, void *);
 
 static struct {
         int (*add_on_conf_set)(rd_kafka_conf_t *, const char *, on_conf_set_f *, void *);
@@ -55,9 +63,14 @@ static struct {
         int (*add_on_new)(rd_kafka_conf_t *, const char *, on_new_f *, void *);
         int (*add_on_acknowledgement)(rd_kafka_t *, const char *, on_acknowledgement_f *, void *);
         int64_t (*message_timestamp)(const rd_kafka_message_t *, int *);
+        int (*add_on_destroy)(rd_kafka_t *, const char *, on_destroy_f *, void *);
+        void (*set_token_refresh_cb)(rd_kafka_conf_t *, token_refresh_f *);
+        int (*set_token)(rd_kafka_t *, const char *, int64_t, const char *, const char **, size_t, char *, size_t);
+        int (*set_token_failure)(rd_kafka_t *, const char *);
 } api;
 
 #define PROPERTY "kafka_connector.delivery_tally"
+#define TOKEN_PROPERTY "kafka_connector.token_source"
 #define INTERCEPTOR "kafka_connector_delivery_tally"
 #define SLOTS 256
 
@@ -123,34 +136,79 @@ static int on_acknowledgement(rd_kafka_t *rk, rd_kafka_message_t *message, void 
         return err;
 }
 
-/* The tally a configuration names; -1 while it names none. Freed with the configuration. */
+/* The tally and the token source a configuration names; -1 while it names none. Freed with the configuration. */
 typedef struct {
         int slot;
+        int token_slot;
 } conf_state_t;
+
+/* Token sources: the client each slot serves (NULL: free), and the Python function that makes the tokens. */
+typedef void(python_token_f)(int slot, rd_kafka_t *rk, const char *oauthbearer_config);
+static python_token_f *python_token;
+static rd_kafka_t *token_clients[SLOTS];
+static int token_slots_taken[SLOTS];
+static pthread_mutex_t token_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void on_token_refresh(rd_kafka_t *rk, const char *oauthbearer_config, void *opaque) {
+        int slot = -1;
+        pthread_mutex_lock(&token_lock);
+        for (int i = 0; i < SLOTS && slot < 0; i++)
+                if (token_clients[i] == rk)
+                        slot = i;
+        pthread_mutex_unlock(&token_lock);
+        if (slot < 0 || !python_token)
+                api.set_token_failure(rk, "the provider's token source has no function for this client");
+        else
+                python_token(slot, rk, oauthbearer_config ? oauthbearer_config : "");
+}
+
+static int on_destroy(rd_kafka_t *rk, void *opaque) {
+        int slot = (int)(intptr_t)opaque;
+        pthread_mutex_lock(&token_lock);
+        token_clients[slot] = NULL;
+        token_slots_taken[slot] = 0;
+        pthread_mutex_unlock(&token_lock);
+        return ERR_NO_ERROR;
+}
+
+static int parse_slot(const char *name, const char *value, int *slot, char *errstr, size_t errstr_size) {
+        char *end = NULL;
+        /* librdkafka passes an empty value as NULL */
+        long parsed = value && *value ? strtol(value, &end, 10) : -1;
+        if (parsed < 0 || parsed >= SLOTS || *end != '\0') {
+                snprintf(errstr, errstr_size, "%s must be a number from 0 to %d", name, SLOTS - 1);
+                return CONF_INVALID;
+        }
+        *slot = (int)parsed;
+        return CONF_OK;
+}
 
 static int register_conf_interceptors(rd_kafka_conf_t *conf, conf_state_t *state);
 
 static int on_new(rd_kafka_t *rk, const rd_kafka_conf_t *conf, void *opaque, char *errstr, size_t errstr_size) {
         conf_state_t *state = opaque;
-        if (state->slot < 0)
-                return ERR_NO_ERROR;
-        return api.add_on_acknowledgement(rk, INTERCEPTOR, on_acknowledgement, &tallies[state->slot]);
+        int err = ERR_NO_ERROR;
+        if (state->token_slot >= 0) {
+                pthread_mutex_lock(&token_lock);
+                token_clients[state->token_slot] = rk;
+                pthread_mutex_unlock(&token_lock);
+                err = api.add_on_destroy(rk, INTERCEPTOR, on_destroy, (void *)(intptr_t)state->token_slot);
+        }
+        if (!err && state->slot >= 0)
+                err = api.add_on_acknowledgement(rk, INTERCEPTOR, on_acknowledgement, &tallies[state->slot]);
+        return err;
 }
 
 static int on_conf_set(rd_kafka_conf_t *conf, const char *name, const char *value, char *errstr,
                        size_t errstr_size, void *opaque) {
         conf_state_t *state = opaque;
-        char *end;
-        long slot;
-        if (strcmp(name, PROPERTY))
+        if (!strcmp(name, PROPERTY))
+                return parse_slot(name, value, &state->slot, errstr, errstr_size);
+        if (strcmp(name, TOKEN_PROPERTY))
                 return CONF_UNKNOWN;
-        /* librdkafka passes an empty value as NULL */
-        slot = value && *value ? strtol(value, &end, 10) : -1;
-        if (slot < 0 || slot >= SLOTS || *end != '\0') {
-                snprintf(errstr, errstr_size, "%s must be a number from 0 to %d", PROPERTY, SLOTS - 1);
+        if (parse_slot(name, value, &state->token_slot, errstr, errstr_size) != CONF_OK)
                 return CONF_INVALID;
-        }
-        state->slot = (int)slot;
+        api.set_token_refresh_cb(conf, on_token_refresh);
         return CONF_OK;
 }
 
@@ -194,8 +252,13 @@ static int find_api(void *caller, char *errstr, size_t errstr_size) {
         *(void **)&api.add_on_new = dlsym(library, "rd_kafka_conf_interceptor_add_on_new");
         *(void **)&api.add_on_acknowledgement = dlsym(library, "rd_kafka_interceptor_add_on_acknowledgement");
         *(void **)&api.message_timestamp = dlsym(library, "rd_kafka_message_timestamp");
+        *(void **)&api.add_on_destroy = dlsym(library, "rd_kafka_interceptor_add_on_destroy");
+        *(void **)&api.set_token_refresh_cb = dlsym(library, "rd_kafka_conf_set_oauthbearer_token_refresh_cb");
+        *(void **)&api.set_token = dlsym(library, "rd_kafka_oauthbearer_set_token");
+        *(void **)&api.set_token_failure = dlsym(library, "rd_kafka_oauthbearer_set_token_failure");
         if (!api.add_on_conf_set || !api.add_on_conf_dup || !api.add_on_conf_destroy || !api.add_on_new ||
-            !api.add_on_acknowledgement || !api.message_timestamp) {
+            !api.add_on_acknowledgement || !api.add_on_destroy || !api.set_token_refresh_cb || !api.set_token ||
+            !api.set_token_failure || !api.message_timestamp) {
                 api.message_timestamp = NULL;
                 snprintf(errstr, errstr_size, "%s: %s lacks the interceptor API", INTERCEPTOR, info.dli_fname);
                 return 0;
@@ -211,7 +274,7 @@ int conf_init(rd_kafka_conf_t *conf, void **plugin_opaque, char *errstr, size_t 
         state = malloc(sizeof(*state));
         if (!state)
                 return ERR_FAIL;
-        state->slot = -1;
+        state->slot = state->token_slot = -1;
         *plugin_opaque = NULL;
         return register_conf_interceptors(conf, state);
 }
@@ -259,4 +322,39 @@ int delivery_tally_partition(int slot, int32_t partition, int64_t ends[4]) {
         }
         pthread_mutex_unlock(&tally->lock);
         return found;
+}
+
+/* Token sources, for Python (ctypes): the function that makes tokens, a free slot (-1: none), and the answers. */
+
+void token_source_set_function(python_token_f *function) {
+        python_token = function;
+}
+
+int token_source_take(void) {
+        int slot = -1;
+        pthread_mutex_lock(&token_lock);
+        for (int i = 0; i < SLOTS && slot < 0; i++)
+                if (!token_slots_taken[i])
+                        slot = i;
+        if (slot >= 0)
+                token_slots_taken[slot] = 1;
+        pthread_mutex_unlock(&token_lock);
+        return slot;
+}
+
+/* For a slot whose client was never made (librdkafka frees the others when it destroys the client). */
+void token_source_release(int slot) {
+        pthread_mutex_lock(&token_lock);
+        if (!token_clients[slot])
+                token_slots_taken[slot] = 0;
+        pthread_mutex_unlock(&token_lock);
+}
+
+int token_source_set_token(rd_kafka_t *rk, const char *token, int64_t lifetime_ms, const char *principal,
+                           const char **extensions, size_t extension_count, char *errstr, size_t errstr_size) {
+        return api.set_token(rk, token, lifetime_ms, principal, extensions, extension_count, errstr, errstr_size);
+}
+
+int token_source_fail(rd_kafka_t *rk, const char *reason) {
+        return api.set_token_failure(rk, reason);
 }

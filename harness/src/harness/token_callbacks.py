@@ -28,3 +28,14 @@ def client_credentials(oauth_config: str) -> tuple[str, float]:
     with urllib.request.urlopen(request, timeout=10) as response:
         answer = json.load(response)
     return str(answer["access_token"]), time.time() + float(answer["expires_in"])
+
+
+#: How long short_lived says its tokens last, in seconds.
+SHORT_LIFETIME = 4.0
+
+
+def short_lived(oauth_config: str) -> tuple[str, float]:
+    """client_credentials' token, said to expire SHORT_LIFETIME seconds from now: librdkafka asks for a new one at
+    80 % of that, so a test sees the refresh within seconds."""
+    token, _ = client_credentials(oauth_config)
+    return token, time.time() + SHORT_LIFETIME
