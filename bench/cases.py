@@ -25,6 +25,9 @@ OURS_CONN = "kafka_bench"  # defined by run.py as AIRFLOW_CONN_KAFKA_BENCH
 CLUSTER_CONN = "kafka_bench_cluster"
 CLUSTER_DEAD_FIRST_CONN = "kafka_bench_cluster_dead_first"
 OFFICIAL_CONN = "kafka_official"  # defined here, from the same effective producer configuration
+# Token logins (run.py --only tokens): Amazon MSK IAM, and OIDC client credentials (librdkafka fetches the token).
+MSK_CONN = "kafka_bench_msk"
+OIDC_CONN = "kafka_bench_oidc"
 PAYLOAD = b"x" * 100
 
 
@@ -54,11 +57,11 @@ def run_task(operator: Any, ti: TaskInstance | None = None, **context_extra: Any
     return time.perf_counter() - start, ti
 
 
-def producer_config(properties: dict[str, str] | None = None) -> dict[str, str]:
+def producer_config(properties: dict[str, str] | None = None, conn_id: str = OURS_CONN) -> dict[str, str]:
     """The effective configuration our operator uses, so the bare client runs with exactly the same one."""
     from airflow_provider_kafka_connector.hooks.kafka_producer import KafkaProducerHook
 
-    return dict(KafkaProducerHook(OURS_CONN).producer_config(properties))
+    return dict(KafkaProducerHook(conn_id).producer_config(properties))
 
 
 def first_reports() -> list[float]:
@@ -128,7 +131,7 @@ def ours(
 
 
 def bare(
-    topic: str, count: int, config: dict[str, str], reports: bool = False, first_acks: list[float] | None = None
+    topic: str, count: int, config: dict[str, Any], reports: bool = False, first_acks: list[float] | None = None
 ) -> Callable[[], float]:
     """A bare confluent-kafka script: Producer(conf), produce each message, poll(0) every 1000, one flush.
 
@@ -599,7 +602,29 @@ def case_exactly_once(p: dict[str, Any]) -> dict[str, Any]:
     return {"seconds": interleaved(runners)}
 
 
+def case_tokens(p: dict[str, Any]) -> dict[str, Any]:
+    """A fresh producer's first acknowledgement with a token login: ours with MSK IAM (the provider's token callback,
+    through its plugin), ours with OIDC (librdkafka's own token request), and a bare client with the same MSK token
+    callback as confluent-kafka's oauth_cb, whose constructor waits for the first token in steps of one second. The
+    bare one mostly waits, so it runs in a series of its own after the others (see case_startup)."""
+    from airflow_provider_kafka_connector import aws_msk_iam
+
+    reps, warmup = p["reps"], p["warmup"]
+    acks: dict[str, list[float]] = {name: [] for name in ("msk", "oidc", "bare_msk")}
+    seconds = interleaved(
+        {
+            "msk": (ours(p["topic"], None, conn_id=MSK_CONN, first_acks=acks["msk"]), reps, warmup),
+            "oidc": (ours(p["topic"], None, conn_id=OIDC_CONN, first_acks=acks["oidc"]), reps, warmup),
+        }
+    )
+    bare_config: dict[str, Any] = {**producer_config(conn_id=MSK_CONN), "oauth_cb": aws_msk_iam.token}
+    seconds |= interleaved({"bare_msk": (bare(p["topic"], 1, bare_config, first_acks=acks["bare_msk"]), reps, 0)})
+    first_ack = {name: times[-reps:] for name, times in acks.items()}
+    return {"seconds": seconds, "first_ack": first_ack, "delivered": delivered(p["topic"])}
+
+
 CASES: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "tokens": case_tokens,
     "exactly_once": case_exactly_once,
     "one": case_one,
     "startup": case_startup,

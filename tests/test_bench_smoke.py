@@ -73,3 +73,10 @@ def test_java_client_benchmark_runs(broker, tmp_path):
     rows = run_bench(broker, tmp_path, "--only", "java", "--java-reps", "1", "--java-warmup", "1")
     assert [row["target"] for row in rows.values()] == ["< 1.0x", "< 1.0x", ""]
     assert all(row["measured"] > 0 for row in rows.values())
+
+
+@pytest.mark.broker
+def test_token_login_benchmark_runs(broker, tmp_path):
+    rows = run_bench(broker, tmp_path, "--only", "tokens", "--token-reps", "1", timeout=120)
+    assert [row["target"] for row in rows.values()] == ["<= 1.5x", "<= 0.5x"]
+    assert all(row["measured"] > 0 for row in rows.values())
