@@ -15,6 +15,7 @@ from airflow_provider_kafka_connector.hooks.kafka_producer import KafkaProducerH
 from harness.airflow_dag_run import AirflowHome
 from harness.aws_iam import AwsCredentials
 from harness.kafka_broker import MSK_REGION
+from harness.pytest_plugin import FAILURE_REPORT
 
 pytestmark = pytest.mark.broker
 
@@ -22,6 +23,7 @@ DAGS = Path(__file__).parent / "dags"
 MSK = "software.amazon.msk.auth.iam"
 TOPIC = "msk-iam"
 ALLOWLIST = "AIRFLOW__KAFKA_CONNECTOR__CALLBACK_ALLOWLIST"
+EXPIRED = "harness.token_callbacks.expired_msk_token"
 IAM_FORM = {
     "security.protocol": "SASL_SSL",
     "sasl.mechanism": "AWS_MSK_IAM",
@@ -64,9 +66,17 @@ def connections(msk_broker, identities):
             "sasl.jaas.config": iam_login(awsRoleArn=role_arn, awsRoleSessionName="dag-run", awsDebugCreds="true"),
         },
         "wrong_secret": {**IAM_FORM, "sasl.jaas.config": iam_login(awsProfileName="stale")},
+        "wrong_region": {**IAM_FORM, "sasl.jaas.config": iam_login(), "sasl.oauthbearer.config": "region=us-east-1"},
+        # A token callback of the test's: the provider's MSK token, signed 16 minutes ago.
+        "expired_token": {"security.protocol": "SASL_SSL", "sasl.mechanism": "OAUTHBEARER", "oauth_cb": EXPIRED},
+        "unlisted_callback": {
+            "security.protocol": "SASL_SSL",
+            "sasl.mechanism": "OAUTHBEARER",
+            "oauth_cb": "harness.token_callbacks.client_credentials",
+        },
     }
     return {
-        f"msk_{name}": {"conn_type": "kafka_producer", "host": msk_broker.msk_iam, "extra": {**extra, **base}}
+        f"msk_{name}": {"conn_type": "kafka_producer", "host": msk_broker.msk_iam, "extra": {**base, **extra}}
         for name, extra in extras.items()
     }
 
@@ -77,7 +87,7 @@ def run(msk_broker, aws_iam, identities, connections, tmp_path_factory):
     msk_broker.create_topic(TOPIC)
     airflow = AirflowHome(tmp_path_factory.mktemp("airflow"), connections, dags_folder=DAGS)
     airflow.env = aws_iam.environment(MSK_REGION, credentials=worker, base=airflow.env)
-    airflow.env[ALLOWLIST] = aws_msk_iam.CALLBACK
+    airflow.env[ALLOWLIST] = f"{aws_msk_iam.CALLBACK},{EXPIRED}"
     result = airflow.test_dag("msk_iam", {"topic": TOPIC})
     return result, msk_broker.read_all(TOPIC, "read_uncommitted")
 
@@ -109,10 +119,36 @@ def test_the_options_msks_library_has_and_the_provider_ignores_are_named(run):
 def test_a_key_the_cluster_refuses_fails_fast_naming_the_region_and_the_key(run, identities):
     result, _ = run
     worker, _, _ = identities
-    assert result.task_states["wrong_secret"] == "failed"
-    assert "rejected the Amazon MSK IAM token signed for " in result.output
-    assert f"region {MSK_REGION}, access key id {worker.access_key_id}" in result.output
+    failed_naming(result, "wrong_secret", f"signed for region {MSK_REGION}, access key id {worker.access_key_id}")
     assert result.task_durations["wrong_secret"] < 10
+
+
+def failed_naming(result, task_id: str, words: str) -> None:
+    """The task failed, and its error says `words`: recorded with its time for the failure report."""
+    assert result.task_states[task_id] == "failed"
+    line = next((line for line in result.output.splitlines() if words in line and "Error: " in line), None)
+    assert line is not None, result.output[-3000:]
+    FAILURE_REPORT.append((f"msk_iam {task_id}", result.task_durations[task_id], line.split("Error: ", 1)[1]))
+
+
+def test_a_token_for_another_region_fails_fast_naming_that_region(run, identities):
+    result, _ = run
+    worker, _, _ = identities
+    failed_naming(result, "wrong_region", f"signed for region us-east-1, access key id {worker.access_key_id}")
+    assert result.task_durations["wrong_region"] < 10
+
+
+def test_an_expired_token_fails_fast_naming_the_callback(run):
+    result, _ = run
+    failed_naming(result, "expired_token", f"rejected the OAuth token from the token callback {EXPIRED!r}")
+    assert result.task_durations["expired_token"] < 10
+
+
+def test_an_unlisted_callback_is_refused_before_connecting(run):
+    result, _ = run
+    words = "'harness.token_callbacks.client_credentials' to [kafka_connector] callback_allowlist"
+    failed_naming(result, "unlisted_callback", words)
+    assert result.task_durations["unlisted_callback"] < 5
 
 
 def test_no_secret_key_or_session_token_reaches_the_log_or_xcom(run, identities, aws_iam):

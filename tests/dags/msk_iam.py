@@ -1,5 +1,6 @@
 """DAG that tests/test_aws_msk_iam_broker.py runs through real Airflow: one task per Amazon MSK IAM connection (MSK's
-documented Java forms, a profile, an assumed role, a key the cluster refuses), each connection defined by the test."""
+documented Java forms, a profile, an assumed role, and what the cluster or the policy refuses), each connection
+defined by the test."""
 
 from __future__ import annotations
 
@@ -8,7 +9,16 @@ from airflow.sdk import DAG
 
 from airflow_provider_kafka_connector.operators.kafka_producer import KafkaProducerOperator
 
-FORMS = ("iam_form", "oauthbearer_form", "profile", "assumed_role", "wrong_secret")
+FORMS = (
+    "iam_form",
+    "oauthbearer_form",
+    "profile",
+    "assumed_role",
+    "wrong_secret",
+    "wrong_region",
+    "expired_token",
+    "unlisted_callback",
+)
 
 with DAG(
     dag_id="msk_iam",

@@ -5,6 +5,7 @@ takes back an OAuth token and its expiry (seconds since the epoch)."""
 from __future__ import annotations
 
 import base64
+import datetime
 import json
 import time
 import urllib.parse
@@ -39,3 +40,18 @@ def short_lived(oauth_config: str) -> tuple[str, float]:
     80 % of that, so a test sees the refresh within seconds."""
     token, _ = client_credentials(oauth_config)
     return token, time.time() + SHORT_LIFETIME
+
+
+def expired_msk_token(oauth_config: str) -> tuple[str, float, str]:
+    """The provider's Amazon MSK IAM token, but signed 16 minutes ago (MSK's tokens last 15) and said to expire in an
+    hour, so that librdkafka sends it and the broker must be the one to refuse it."""
+    from unittest import mock
+
+    import botocore.auth
+
+    from airflow_provider_kafka_connector import aws_msk_iam
+
+    signed_at = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None) - datetime.timedelta(minutes=16)
+    with mock.patch.object(botocore.auth, "get_current_datetime", lambda: signed_at):
+        token, _, principal = aws_msk_iam.token(oauth_config)
+    return token, time.time() + 3600, principal
