@@ -13,7 +13,7 @@ from typing import Any
 
 from confluent_kafka import KafkaError
 
-from airflow_provider_kafka_connector import aws_msk_iam
+from airflow_provider_kafka_connector import aws_msk_iam, google_managed_kafka
 from airflow_provider_kafka_connector.exceptions import (
     KafkaConfigurationError,
     KafkaConnectorError,
@@ -173,6 +173,14 @@ def oauth_failure(config: Mapping[str, str], reason: str) -> str:
             f"{identity or 'an AWS identity'}: {reason}. MSK accepts a token signed for the cluster's region by an "
             "IAM identity whose policy allows kafka-cluster:Connect on the cluster: check the identity's policy, "
             "the role (awsRoleArn) and the region."
+        )
+    if callback == google_managed_kafka.CALLBACK:
+        account = google_managed_kafka.account_used(config.get("sasl.oauthbearer.config", ""))
+        return (
+            f"The broker at {config.get('bootstrap.servers')} rejected the Google token of "
+            f"{account or 'the service account'}: {reason}. Google Managed Service for Apache Kafka accepts the "
+            "access token of a service account that has the Managed Kafka Client role (roles/managedkafka.client) "
+            "in the cluster's project: check the account's roles."
         )
     if callback:
         return (

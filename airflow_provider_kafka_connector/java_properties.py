@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from airflow_provider_kafka_connector import aws_msk_iam
+from airflow_provider_kafka_connector import aws_msk_iam, google_managed_kafka
 from airflow_provider_kafka_connector.exceptions import KafkaConfigurationError
 
 log = logging.getLogger(__name__)
@@ -427,11 +427,13 @@ def _jaas_credentials(name: str, value: Any, layer: Mapping[str, Any]) -> list[S
     module = entry.login_module.rsplit(".", 1)[-1]
     if module in _CREDENTIAL_LOGIN_MODULES:
         return _credentials(name, module, entry.options)
+    login_handler = _sibling_class(layer, "sasl.login.callback.handler.class")
     if entry.login_module == _MSK_LOGIN_MODULE or (
-        module == "OAuthBearerLoginModule"
-        and _sibling_class(layer, "sasl.login.callback.handler.class") in _MSK_HANDLERS
+        module == "OAuthBearerLoginModule" and login_handler in _MSK_HANDLERS
     ):
         return _msk_iam(name, entry.options, layer)
+    if module == "OAuthBearerLoginModule" and login_handler == _GOOGLE_LOGIN_HANDLER:
+        return []  # the login callback handler brings Google's token callback; Google's line has no options
     if module == "OAuthBearerLoginModule":
         return _oauth_client_credentials(name, entry.options, layer)
     if module == "Krb5LoginModule":
@@ -516,6 +518,10 @@ _MSK_HANDLERS = frozenset(
 _MSK_SETTINGS_FROM = (
     "the JAAS line's options awsProfileName, awsRoleArn, awsRoleSessionName, awsRoleExternalId and awsStsRegion"
 )
+
+
+# Google Managed Service for Apache Kafka's login for Java clients (its managed-kafka-auth-login-handler).
+_GOOGLE_LOGIN_HANDLER = "com.google.cloud.hosted.kafka.auth.GcpLoginCallbackHandler"
 
 
 def _is_msk_layer(layer: Mapping[str, Any]) -> bool:
@@ -769,6 +775,8 @@ def _login_callback_handler(name: str, value: Any, layer: Mapping[str, Any]) -> 
         return [("sasl.oauthbearer.method", "oidc")]  # librdkafka's own OAuth client-credentials login
     if class_name in _MSK_HANDLERS:
         return [] if _sibling(layer, "sasl.jaas.config") is not None else _msk_iam(name, {}, layer)
+    if class_name == _GOOGLE_LOGIN_HANDLER:
+        return [("oauth_cb", google_managed_kafka.CALLBACK)]
     raise ProducerConfigError(
         f"Additional property {name!r} names a Java class, which librdkafka cannot run. For OAuth, set "
         "'sasl.oauthbearer.method': 'oidc' with 'sasl.oauthbearer.token.endpoint.url', "

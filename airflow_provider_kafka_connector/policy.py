@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
-from airflow_provider_kafka_connector import aws_msk_iam
+from airflow_provider_kafka_connector import aws_msk_iam, google_managed_kafka
 from airflow_provider_kafka_connector.exceptions import PropertyPolicyError
 from airflow_provider_kafka_connector.java_properties import LIBRDKAFKA_PRODUCER_PROPERTIES, unknown_property_message
 
@@ -108,6 +108,12 @@ def _callback_reason(path: str) -> str:
             "is Amazon MSK's IAM login (sasl.mechanism AWS_MSK_IAM, or MSK's IAMOAuthBearerLoginCallbackHandler), "
             "which signs a token with the AWS identity of the machine it runs on and sends it to the broker the "
             "connection names, and the deployment has not allowed it"
+        )
+    if path == google_managed_kafka.CALLBACK:
+        return (
+            "is Google Managed Service for Apache Kafka's login (Google's GcpLoginCallbackHandler), which sends an "
+            "access token of the machine's Google service account to the broker the connection names, and the "
+            "deployment has not allowed it"
         )
     return f"names the token callback {path!r}, code that runs in the process, and it is not an allowed callback"
 
