@@ -1,7 +1,8 @@
 """`python -m airflow_provider_kafka_connector`: what is installed and in force, for a bug report.
 
 The provider, Airflow, confluent-kafka and librdkafka versions, librdkafka's built-in features, whether batches
-count their delivery reports in C (the delivery-tally plugin), and the [kafka_connector] settings. It prints no
+count their delivery reports in C (the delivery-tally plugin), the extras for managed Kafka services, and the
+[kafka_connector] settings. It prints no
 connection and no secret: the settings are allowlists of URLs, files, libraries and property names.
 """
 
@@ -60,6 +61,8 @@ def report() -> list[str]:
         f"confluent-kafka {_version('confluent-kafka')}, librdkafka {confluent_kafka.libversion()[0]}",
         f"librdkafka built-in features: {librdkafka_features()}",
         f"delivery-tally plugin: {plugin_status()}",
+        f"aws extra (Amazon MSK IAM): aws-msk-iam-sasl-signer-python {_version('aws-msk-iam-sasl-signer-python')}",
+        f"google extra (Google Managed Service for Apache Kafka): google-auth {_version('google-auth')}",
         f"[{SECTION}]",
     ]
     lines += [f"{option} = {option_value(option)}" for option in OPTIONS]

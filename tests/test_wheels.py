@@ -133,7 +133,9 @@ def test_the_pure_wheel_counts_in_python_and_says_so_once(dist, constraints, bro
         names = archive.namelist()
     assert not [name for name in names if name.endswith((".so", ".c"))]
     python = install(wheel, tmp_path, constraints)
-    assert f"delivery-tally plugin: not in use: {WARNING_START[0].lower()}{WARNING_START[1:]}" in diagnostics(python)
+    report = diagnostics(python)
+    assert f"delivery-tally plugin: not in use: {WARNING_START[0].lower()}{WARNING_START[1:]}" in report
+    assert "aws extra (Amazon MSK IAM): aws-msk-iam-sasl-signer-python not installed" in report  # installed bare
     run = run_batch(python, broker, new_topic(), tmp_path / "airflow")
     assert run.output.count(WARNING_START) == 1, run.output[-3000:]
     assert "pip install --force-reinstall --no-deps --only-binary :all: airflow-provider-kafka-connector" in run.output
