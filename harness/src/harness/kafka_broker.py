@@ -67,6 +67,10 @@ SCRAM_MODULE = "org.apache.kafka.common.security.scram.ScramLoginModule"
 MSK_IAM_SOURCE = PACKAGE_DIR / "msk_iam" / "MskIamValidator.java"
 MSK_IAM_VALIDATOR = "harness.mskiam.MskIamValidator"
 MSK_REGION = "eu-west-1"
+# Google Cloud Managed Service for Apache Kafka's authentication, as the GOOGLE listener checks it:
+# google_kafka/GoogleKafkaValidator.java, compiled once.
+GOOGLE_KAFKA_SOURCE = PACKAGE_DIR / "google_kafka" / "GoogleKafkaValidator.java"
+GOOGLE_KAFKA_VALIDATOR = "harness.googlekafka.GoogleKafkaValidator"
 TRICKY_PASSWORD = "p\"a\\ss w;o=rd'é€"
 
 _rdkafka_log = logging.getLogger("harness.librdkafka")
@@ -117,6 +121,14 @@ class AwsCredentialSource(Protocol):
     def credentials_url(self) -> str: ...
 
 
+class GoogleTokenInfo(Protocol):
+    """Where the GOOGLE listener asks whose an OAuth 2.0 access token is and until when (harness.google_auth):
+    GET token_info_url?access_token=TOKEN answers Google's tokeninfo JSON (email, exp), or 400 with the reason."""
+
+    @property
+    def token_info_url(self) -> str: ...
+
+
 class BrokerError(RuntimeError):
     pass
 
@@ -140,6 +152,10 @@ class KafkaBroker:
     #: was started with. The principal is the caller's ARN.
     msk_iam: str | None = None
     msk_iam_region: str | None = None
+    #: A SASL_SSL listener that authenticates clients as Google Cloud Managed Service for Apache Kafka does:
+    #: OAUTHBEARER tokens that wrap an OAuth 2.0 access token of the GoogleTokenInfo the broker was started with
+    #: (harness.google_auth). The principal is the service account's e-mail.
+    google: str | None = None
     plain_user: User | None = None
     scram_user: User | None = None
     tricky_user: User | None = None
@@ -402,8 +418,20 @@ def _java(main_class: str, *args: str, jvm_opts: tuple[str, ...] = (), classpath
 def msk_iam_classes() -> Path:
     """MskIamValidator compiled against the broker's jars (fetch_jars first) into the cache, once per version of its
     source and of Kafka; returns the directory of its classes, for the broker's classpath."""
-    digest = hashlib.sha256(MSK_IAM_SOURCE.read_bytes()).hexdigest()[:12]
-    build = cache_dir() / f"msk-iam-validator-{KAFKA_VERSION}-{digest}"
+    return _validator_classes(MSK_IAM_SOURCE, "msk-iam-validator", "the MSK IAM validator")
+
+
+def google_kafka_classes() -> Path:
+    """GoogleKafkaValidator compiled as msk_iam_classes compiles MskIamValidator (it uses the broker's own
+    jackson-databind)."""
+    return _validator_classes(GOOGLE_KAFKA_SOURCE, "google-kafka-validator", "the Google Managed Kafka validator")
+
+
+def _validator_classes(source: Path, name: str, what: str) -> Path:
+    """source compiled against the broker's jars into the cache directory name-KAFKA_VERSION-DIGEST, once per version
+    of the source and of Kafka (under a lock: parallel test sessions share the cache)."""
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()[:12]
+    build = cache_dir() / f"{name}-{KAFKA_VERSION}-{digest}"
     classes = build / "classes"
     build.mkdir(parents=True, exist_ok=True)
     with (build / ".lock").open("w") as lock:
@@ -412,11 +440,11 @@ def msk_iam_classes() -> Path:
             shutil.rmtree(classes, ignore_errors=True)
             javac = shutil.which("javac")
             if javac is None:
-                raise BrokerError("javac (a JDK 17+) is needed to compile the MSK IAM validator")
-            command = [javac, "--release", "17", "-d", str(classes), "-cp", str(LIB_DIR / "*"), str(MSK_IAM_SOURCE)]
+                raise BrokerError(f"javac (a JDK 17+) is needed to compile {what}")
+            command = [javac, "--release", "17", "-d", str(classes), "-cp", str(LIB_DIR / "*"), str(source)]
             result = subprocess.run(command, capture_output=True, text=True, check=False)
             if result.returncode != 0:
-                raise BrokerError(f"compiling {MSK_IAM_SOURCE.name} failed:\n{result.stdout}\n{result.stderr}")
+                raise BrokerError(f"compiling {source.name} failed:\n{result.stdout}\n{result.stderr}")
             (build / "classes.complete").touch()
     return classes
 
@@ -466,6 +494,7 @@ class _Ports:
     oauth: int
     idp_oauth: int
     msk_iam: int
+    google: int
     controller: int
 
     @classmethod
@@ -493,6 +522,7 @@ class _Node:
     idp: TokenIssuer | None = None  # adds the IDP_OAUTH listener, which trusts this one's
     aws_iam: AwsCredentialSource | None = None  # adds the MSK_IAM listener, which trusts these credentials
     msk_region: str = MSK_REGION  # the MSK_IAM listener's region
+    google_auth: GoogleTokenInfo | None = None  # adds the GOOGLE listener, which trusts these access tokens
 
 
 def _server_settings(
@@ -510,6 +540,8 @@ def _server_settings(
         listeners["IDP_OAUTH"] = ports.idp_oauth
     if node.aws_iam is not None:
         listeners["MSK_IAM"] = ports.msk_iam
+    if node.google_auth is not None:
+        listeners["GOOGLE"] = ports.google
     advertised = ",".join(f"{name}://{HOST}:{port}" for name, port in listeners.items())
     settings = {
         "process.roles": "broker,controller",
@@ -553,11 +585,13 @@ def _server_settings(
         settings.update(_oauth_settings("idp_oauth", node.idp))
     if node.aws_iam is not None:
         settings.update(_msk_iam_settings(node.aws_iam, node.msk_region))
+    if node.google_auth is not None:
+        settings.update(_google_settings(node.google_auth))
     settings.update(node.extra)
     return settings
 
 
-_PROTOCOLS = {"OAUTH": "SASL_SSL", "IDP_OAUTH": "SASL_SSL", "MSK_IAM": "SASL_SSL"}
+_PROTOCOLS = {"OAUTH": "SASL_SSL", "IDP_OAUTH": "SASL_SSL", "MSK_IAM": "SASL_SSL", "GOOGLE": "SASL_SSL"}
 
 
 def _oauth_settings(listener: str, issuer: TokenIssuer) -> dict[str, str]:
@@ -593,6 +627,22 @@ def _msk_iam_settings(source: AwsCredentialSource, region: str) -> dict[str, str
         f"{prefix}oauthbearer.sasl.jaas.config": f"{OAUTHBEARER_MODULE} required {options};",
         f"{prefix}oauthbearer.sasl.server.callback.handler.class": MSK_IAM_VALIDATOR,
         f"{prefix}oauthbearer.sasl.login.callback.handler.class": MSK_IAM_VALIDATOR,
+        f"{prefix}oauthbearer.connections.max.reauth.ms": "3600000",
+    }
+
+
+def _google_settings(source: GoogleTokenInfo) -> dict[str, str]:
+    """The GOOGLE listener: OAUTHBEARER tokens that GoogleKafkaValidator checks as Google Cloud Managed Service for
+    Apache Kafka checks them (their access token asked about at source's token info). A session lasts until the access
+    token expires, then the client must present a fresh token. The validator is the login callback handler too, as on
+    the MSK_IAM listener."""
+    prefix = "listener.name.google."
+    options = f"tokenInfoUrl={_jaas_quote(source.token_info_url)}"
+    return {
+        f"{prefix}sasl.enabled.mechanisms": "OAUTHBEARER",
+        f"{prefix}oauthbearer.sasl.jaas.config": f"{OAUTHBEARER_MODULE} required {options};",
+        f"{prefix}oauthbearer.sasl.server.callback.handler.class": GOOGLE_KAFKA_VALIDATOR,
+        f"{prefix}oauthbearer.sasl.login.callback.handler.class": GOOGLE_KAFKA_VALIDATOR,
         f"{prefix}oauthbearer.connections.max.reauth.ms": "3600000",
     }
 
@@ -699,6 +749,7 @@ def prepare_node(work_dir: Path, ca: Certificate, ports: _Ports, cluster_id: str
         idp_oauth=f"{HOST}:{ports.idp_oauth}" if node.idp is not None else None,
         msk_iam=f"{HOST}:{ports.msk_iam}" if node.aws_iam is not None else None,
         msk_iam_region=node.msk_region if node.aws_iam is not None else None,
+        google=f"{HOST}:{ports.google}" if node.google_auth is not None else None,
         ca_file=ca_file,
         client_certificates=ClientCertificates.create(ca, work_dir / "tls" / "clients"),
         plain_user=PLAIN_USER,
@@ -718,7 +769,10 @@ def prepare_node(work_dir: Path, ca: Certificate, ports: _Ports, cluster_id: str
     _format_storage(properties, [SCRAM_USER], broker.log_file, cluster_id)
     log4j = f"-Dlog4j2.configurationFile={work_dir / 'log4j2.properties'}"
     jvm_opts = (log4j, *_oauth_jvm_opts(node), *node.jvm_opts)
-    classpath = (msk_iam_classes(),) if node.aws_iam is not None else ()
+    classpath = (
+        *((msk_iam_classes(),) if node.aws_iam is not None else ()),
+        *((google_kafka_classes(),) if node.google_auth is not None else ()),
+    )
     broker._command = _java("kafka.Kafka", str(properties), jvm_opts=jvm_opts, classpath=classpath)
     return broker
 
@@ -729,13 +783,15 @@ def start_broker(
     idp: TokenIssuer | None = None,
     aws_iam: AwsCredentialSource | None = None,
     msk_region: str = MSK_REGION,
+    google_auth: GoogleTokenInfo | None = None,
 ) -> KafkaBroker:
     """Start a fresh broker; its certificates, configuration, data and log live in work_dir. With oidc, it also
     has the OAUTH listener (KafkaBroker.oauth), which accepts that server's tokens; with idp, the IDP_OAUTH listener
     (KafkaBroker.idp_oauth), which accepts idp's; with aws_iam, the MSK_IAM listener (KafkaBroker.msk_iam), which
-    accepts MSK IAM tokens for msk_region signed with aws_iam's credentials."""
+    accepts MSK IAM tokens for msk_region signed with aws_iam's credentials; with google_auth, the GOOGLE listener
+    (KafkaBroker.google), which accepts Google's Kafka tokens that wrap google_auth's access tokens."""
     fetch_jars()
-    node = _Node(oidc=oidc, idp=idp, aws_iam=aws_iam, msk_region=msk_region)
+    node = _Node(oidc=oidc, idp=idp, aws_iam=aws_iam, msk_region=msk_region, google_auth=google_auth)
     broker = prepare_node(work_dir, Certificate.authority("harness-ca"), _Ports.free(), _random_cluster_id(), node)
     try:
         broker._launch()
@@ -752,10 +808,13 @@ def running_broker(
     idp: TokenIssuer | None = None,
     aws_iam: AwsCredentialSource | None = None,
     msk_region: str = MSK_REGION,
+    google_auth: GoogleTokenInfo | None = None,
 ) -> contextlib.AbstractContextManager[KafkaBroker]:
     """Start a broker, yield it, always stop it; a temporary work_dir is removed afterwards."""
     return running(
-        lambda directory: start_broker(directory, oidc, idp, aws_iam, msk_region), work_dir, "kafka-harness-"
+        lambda directory: start_broker(directory, oidc, idp, aws_iam, msk_region, google_auth),
+        work_dir,
+        "kafka-harness-",
     )
 
 

@@ -32,6 +32,12 @@ Fixtures:
     msk_broker        a broker of its own per test module with the MSK_IAM listener (KafkaBroker.msk_iam, SASL_SSL,
                       OAUTHBEARER), which authenticates clients as Amazon MSK with IAM authentication does, for the
                       region MSK_REGION (KafkaBroker.msk_iam_region) and aws_iam's credentials
+    google_auth       one stand-in for Google's OAuth 2.0 token service per test module (harness.google_auth: a token
+                      endpoint for google-auth's service-account credentials and the token info the GOOGLE listener
+                      asks, in this process): create_service_account, key_file, environment
+    google_broker     a broker of its own per test module with the GOOGLE listener (KafkaBroker.google, SASL_SSL,
+                      OAUTHBEARER), which authenticates clients as Google Cloud Managed Service for Apache Kafka does:
+                      Google's Kafka tokens around google_auth's access tokens, as the service account's e-mail
 
 The fixtures of services that a producer sends requests to (schema_registry, oidc_server, identity_provider) add
 their URLs to the provider's [kafka_connector] allowed_urls while they run, through the environment that this
@@ -68,6 +74,7 @@ from harness.schema_registry import SchemaRegistry, running_schema_registry
 
 if TYPE_CHECKING:
     from harness.aws_iam import AwsIam
+    from harness.google_auth import GoogleAuth
 
 FAIL_SKIPS_IN_CI = "kafka_harness_fail_skips_in_ci"
 DEPLOYMENT_DAGS = "kafka_harness_deployment_dags"
@@ -161,6 +168,24 @@ def msk_broker(aws_iam: AwsIam, tmp_path_factory: pytest.TempPathFactory) -> Ite
     started = time.monotonic()
     with running_broker(tmp_path_factory.mktemp("kafka-msk-iam"), aws_iam=aws_iam, msk_region=MSK_REGION) as broker:
         FIGURES.append(f"Kafka broker with the MSK_IAM listener started in {time.monotonic() - started:.1f} s")
+        yield broker
+
+
+@pytest.fixture(scope="module")
+def google_auth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GoogleAuth]:
+    # Imported here, as aws_iam: only the sessions that test Google's authentication generate RSA keys.
+    from harness.google_auth import running_google_auth
+
+    with running_google_auth(tmp_path_factory.mktemp("google-auth")) as started:
+        yield started
+
+
+# Its own broker too: the GOOGLE listener's token info runs in the process that started google_auth.
+@pytest.fixture(scope="module")
+def google_broker(google_auth: GoogleAuth, tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaBroker]:
+    started = time.monotonic()
+    with running_broker(tmp_path_factory.mktemp("kafka-google"), google_auth=google_auth) as broker:
+        FIGURES.append(f"Kafka broker with the GOOGLE listener started in {time.monotonic() - started:.1f} s")
         yield broker
 
 
