@@ -59,11 +59,8 @@ def run(google_broker, google_auth, account, connections, tmp_path_factory):
 @pytest.mark.parametrize("form", ["java_form", "provider_form"])
 def test_each_form_delivers_and_the_response_is_the_record(run, form):
     result, records = run
-    assert result.task_states[form] == "success", result.output[-3000:]
-    response = result.xcoms[(form, "response")]
-    [record] = [r for r in records if r.key() == form.encode()]
-    assert (response["partition"], response["offset"]) == (record.partition(), record.offset())
-    assert record.value() == f"sent as {form}".encode()
+    record = result.delivered_record(form, records)
+    assert (record.key(), record.value()) == (form.encode(), f"sent as {form}".encode())
 
 
 def test_no_private_key_or_access_token_reaches_the_log_or_xcom(run, account, google_auth):

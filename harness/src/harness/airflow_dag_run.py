@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -115,6 +116,17 @@ class DagRunResult:
     mapped_xcoms: dict[tuple[str, int, str], Any] = field(default_factory=dict)
     #: Seconds from each finished (unmapped) task instance's start_date to its end_date, by task_id.
     task_durations: dict[str, float] = field(default_factory=dict)
+
+    def delivered_record(self, task_id: str, records: Iterable[Any]) -> Any:
+        """Of the records read back from the topic, the one the task's XCom response names: the task succeeded and
+        its response's partition, offset and timestamp are that record's."""
+        if self.task_states.get(task_id) != "success":
+            raise AssertionError(f"task {task_id} ended {self.task_states.get(task_id)}:\n{self.output[-3000:]}")
+        response = self.xcoms[(task_id, "response")]
+        named = [r for r in records if (r.partition(), r.offset()) == (response["partition"], response["offset"])]
+        if len(named) != 1 or named[0].timestamp()[1] != response["timestamp"]:
+            raise AssertionError(f"no record read back matches the response of {task_id}: {response}")
+        return named[0]
 
 
 class AirflowHome:
