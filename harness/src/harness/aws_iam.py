@@ -112,6 +112,14 @@ class AwsIam:
             issued["AccessKeyId"], issued["SecretAccessKey"], answer["AssumedRoleUser"]["Arn"], issued["SessionToken"]
         )
 
+    def sessions(self) -> list[AwsCredentials]:
+        """Every set of temporary credentials STS has issued (AssumeRole), also to the tasks: for leak checks."""
+        return [
+            AwsCredentials(role.access_key_id, role.secret_access_key, role.arn, role.session_token)
+            for account_id in list(sts_backends.keys())
+            for role in list(sts_backends[account_id][PARTITION].assumed_roles)
+        ]
+
     def write_profile(self, name: str, credentials: AwsCredentials, region: str) -> None:
         """A named profile (AWS_PROFILE, the signer's aws_profile) in the files that environment() points at."""
         secrets = {
