@@ -20,16 +20,15 @@ from typing import Any
 import google.auth.transport.urllib3
 import pytest
 import urllib3
-from confluent_kafka import KafkaError, Producer
+from confluent_kafka import KafkaError
 from google.auth.exceptions import RefreshError
 from google.oauth2 import service_account
 
+from harness import token_clients
 from harness.google_auth import CLOUD_PLATFORM_SCOPE, JWT_BEARER_GRANT, GoogleAuth, ServiceAccount
-from harness.kafka_broker import KafkaBroker, quiet
+from harness.kafka_broker import KafkaBroker
+from harness.token_clients import assert_refused, broker_log_says, new_topic
 
-# What librdkafka is told about every token's expiry: it refuses to send a token it knows to be expired, and the
-# broker, not the client, must refuse the expired one.
-REPORTED_LIFETIME = 600
 HEADER = {"typ": "JWT", "alg": "GOOG_OAUTH2_TOKEN"}
 
 # As Google's quickstart for Python makes the token, run by a client in a subprocess whose only Google setup is
@@ -86,47 +85,14 @@ def token_of(credentials: service_account.Credentials) -> str:
     return kafka_token(credentials.token, credentials.service_account_email, expiry_of(credentials))
 
 
-def produce(broker: KafkaBroker, topic: str, token: str, timeout: float = 20) -> KafkaError | None:
+def produce(broker: KafkaBroker, topic: str, token: str) -> KafkaError | None:
     """Produce one message over the GOOGLE listener with this token: None once delivered, else the authentication
     error the client got."""
-    assert broker.google is not None and broker.ca_file is not None
-    errors: list[KafkaError] = []
-    reports: list[KafkaError | None] = []
-    config = {
-        "bootstrap.servers": broker.google,
-        "security.protocol": "SASL_SSL",
-        "ssl.ca.location": str(broker.ca_file),
-        "sasl.mechanism": "OAUTHBEARER",
-        "oauth_cb": lambda _config: (token, time.time() + REPORTED_LIFETIME),
-        "error_cb": errors.append,
-    }
-    producer = Producer(quiet(config))
-    producer.produce(topic, b"v", on_delivery=lambda error, _message: reports.append(error))
-    deadline = time.monotonic() + timeout
-    while not reports and time.monotonic() < deadline:
-        producer.poll(0.1)
-        refused = [error for error in errors if error.code() == KafkaError._AUTHENTICATION]
-        if refused:
-            return refused[0]
-    assert reports == [None], (reports, errors)
-    return None
-
-
-def broker_log_says(broker: KafkaBroker, text: str, timeout: float = 5) -> bool:
-    assert broker.log_file is not None
-    deadline = time.monotonic() + timeout
-    while text not in broker.log_file.read_text(errors="replace"):
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.1)
-    return True
+    return token_clients.produce(broker, broker.google, topic, token)
 
 
 def refused_with(broker: KafkaBroker, topic: str, token: str, reason: str, access_token: str) -> None:
-    error = produce(broker, topic, token)
-    assert error is not None and error.code() == KafkaError._AUTHENTICATION, error
-    assert 'SASL authentication error: {"status":"invalid_token"}' in error.str()
-    assert broker_log_says(broker, f"Google Managed Kafka authentication failed: {reason}"), reason
+    assert_refused(broker, broker.google, topic, token, f"Google Managed Kafka authentication failed: {reason}")
     assert broker.log_file is not None and access_token not in broker.log_file.read_text(errors="replace")
 
 
@@ -137,9 +103,7 @@ def account(google_auth: GoogleAuth) -> ServiceAccount:
 
 @pytest.fixture
 def google_topic(google_broker: KafkaBroker) -> str:
-    name = f"google-{uuid.uuid4().hex[:12]}"
-    google_broker.create_topic(name)
-    return name
+    return new_topic(google_broker, "google")
 
 
 @pytest.mark.broker

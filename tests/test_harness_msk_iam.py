@@ -8,7 +8,6 @@ import base64
 import datetime
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Callable
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -17,16 +16,15 @@ import botocore.auth
 import pytest
 from aws_msk_iam_sasl_signer import MSKAuthTokenProvider
 from botocore.credentials import CredentialProvider, Credentials
-from confluent_kafka import KafkaError, Producer
+from confluent_kafka import KafkaError
 
+from harness import token_clients
 from harness.aws_iam import AwsCredentials, AwsIam
-from harness.kafka_broker import KafkaBroker, quiet
+from harness.kafka_broker import KafkaBroker
+from harness.token_clients import assert_refused, broker_log_says, new_topic
 
 pytestmark = pytest.mark.broker
 ANOTHER_REGION = "us-east-1"
-# What librdkafka is told about every token's expiry: it refuses to send a token it knows to be expired, and the
-# broker, not the client, must refuse the expired one.
-REPORTED_LIFETIME = 600
 
 
 class _Fixed(CredentialProvider):
@@ -65,40 +63,10 @@ def with_query(token: str, change: Callable[[dict[str, str]], None]) -> str:
     return token_of(parts._replace(query=urlencode(query, safe="")).geturl())
 
 
-def produce(broker: KafkaBroker, topic: str, token: str, timeout: float = 20) -> KafkaError | None:
+def produce(broker: KafkaBroker, topic: str, token: str) -> KafkaError | None:
     """Produce one message over the MSK_IAM listener with this token: None once delivered, else the authentication
     error the client got."""
-    assert broker.msk_iam is not None and broker.ca_file is not None
-    errors: list[KafkaError] = []
-    reports: list[KafkaError | None] = []
-    config = {
-        "bootstrap.servers": broker.msk_iam,
-        "security.protocol": "SASL_SSL",
-        "ssl.ca.location": str(broker.ca_file),
-        "sasl.mechanism": "OAUTHBEARER",
-        "oauth_cb": lambda _config: (token, time.time() + REPORTED_LIFETIME),
-        "error_cb": errors.append,
-    }
-    producer = Producer(quiet(config))
-    producer.produce(topic, b"v", on_delivery=lambda error, _message: reports.append(error))
-    deadline = time.monotonic() + timeout
-    while not reports and time.monotonic() < deadline:
-        producer.poll(0.1)
-        refused = [error for error in errors if error.code() == KafkaError._AUTHENTICATION]
-        if refused:
-            return refused[0]
-    assert reports == [None], (reports, errors)
-    return None
-
-
-def broker_log_says(broker: KafkaBroker, text: str, timeout: float = 5) -> bool:
-    assert broker.log_file is not None
-    deadline = time.monotonic() + timeout
-    while text not in broker.log_file.read_text(errors="replace"):
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.1)
-    return True
+    return token_clients.produce(broker, broker.msk_iam, topic, token)
 
 
 @pytest.fixture
@@ -108,9 +76,7 @@ def user(aws_iam: AwsIam) -> AwsCredentials:
 
 @pytest.fixture
 def msk_topic(msk_broker: KafkaBroker) -> str:
-    name = f"msk-iam-{uuid.uuid4().hex[:12]}"
-    msk_broker.create_topic(name)
-    return name
+    return new_topic(msk_broker, "msk-iam")
 
 
 def test_an_iam_users_token_is_accepted_as_the_users_arn(msk_broker, msk_topic, user):
@@ -155,10 +121,7 @@ def test_the_signers_own_credential_lookups_work_in_a_subprocess(aws_iam, msk_br
 
 
 def refused_with(broker: KafkaBroker, topic: str, token: str, reason: str) -> None:
-    error = produce(broker, topic, token)
-    assert error is not None and error.code() == KafkaError._AUTHENTICATION, error
-    assert 'SASL authentication error: {"status":"invalid_token"}' in error.str()
-    assert broker_log_says(broker, f"MSK IAM authentication failed: {reason}"), reason
+    assert_refused(broker, broker.msk_iam, topic, token, f"MSK IAM authentication failed: {reason}")
 
 
 def test_a_wrong_secret_is_refused_as_a_signature_mismatch(msk_broker, msk_topic, user):

@@ -71,6 +71,8 @@ MSK_REGION = "eu-west-1"
 # google_kafka/GoogleKafkaValidator.java, compiled once.
 GOOGLE_KAFKA_SOURCE = PACKAGE_DIR / "google_kafka" / "GoogleKafkaValidator.java"
 GOOGLE_KAFKA_VALIDATOR = "harness.googlekafka.GoogleKafkaValidator"
+# Both validators' handling of Kafka's callbacks: token_validation/TokenValidator.java, compiled with each.
+TOKEN_VALIDATOR_SOURCE = PACKAGE_DIR / "token_validation" / "TokenValidator.java"
 TRICKY_PASSWORD = "p\"a\\ss w;o=rd'é€"
 
 _rdkafka_log = logging.getLogger("harness.librdkafka")
@@ -416,8 +418,9 @@ def _java(main_class: str, *args: str, jvm_opts: tuple[str, ...] = (), classpath
 
 
 def msk_iam_classes() -> Path:
-    """MskIamValidator compiled against the broker's jars (fetch_jars first) into the cache, once per version of its
-    source and of Kafka; returns the directory of its classes, for the broker's classpath."""
+    """MskIamValidator and its TokenValidator compiled against the broker's jars (fetch_jars first) into the cache,
+    once per version of their sources and of Kafka; returns the directory of their classes, for the broker's
+    classpath."""
     return _validator_classes(MSK_IAM_SOURCE, "msk-iam-validator", "the MSK IAM validator")
 
 
@@ -428,9 +431,11 @@ def google_kafka_classes() -> Path:
 
 
 def _validator_classes(source: Path, name: str, what: str) -> Path:
-    """source compiled against the broker's jars into the cache directory name-KAFKA_VERSION-DIGEST, once per version
-    of the source and of Kafka (under a lock: parallel test sessions share the cache)."""
-    digest = hashlib.sha256(source.read_bytes()).hexdigest()[:12]
+    """source and TOKEN_VALIDATOR_SOURCE compiled against the broker's jars into the cache directory
+    name-KAFKA_VERSION-DIGEST, once per version of either source and of Kafka (under a lock: parallel test sessions
+    share the cache)."""
+    sources = (source, TOKEN_VALIDATOR_SOURCE)
+    digest = hashlib.sha256(b"".join(hashlib.sha256(path.read_bytes()).digest() for path in sources)).hexdigest()[:12]
     build = cache_dir() / f"{name}-{KAFKA_VERSION}-{digest}"
     classes = build / "classes"
     build.mkdir(parents=True, exist_ok=True)
@@ -441,7 +446,7 @@ def _validator_classes(source: Path, name: str, what: str) -> Path:
             javac = shutil.which("javac")
             if javac is None:
                 raise BrokerError(f"javac (a JDK 17+) is needed to compile {what}")
-            command = [javac, "--release", "17", "-d", str(classes), "-cp", str(LIB_DIR / "*"), str(source)]
+            command = [javac, "--release", "17", "-d", str(classes), "-cp", str(LIB_DIR / "*"), *map(str, sources)]
             result = subprocess.run(command, capture_output=True, text=True, check=False)
             if result.returncode != 0:
                 raise BrokerError(f"compiling {source.name} failed:\n{result.stdout}\n{result.stderr}")
@@ -618,31 +623,29 @@ def _oauth_settings(listener: str, issuer: TokenIssuer) -> dict[str, str]:
 def _msk_iam_settings(source: AwsCredentialSource, region: str) -> dict[str, str]:
     """The MSK_IAM listener: OAUTHBEARER tokens that MskIamValidator checks as Amazon MSK checks IAM tokens. A session
     lasts until its presigned URL expires (15 minutes from signing, at most), then the client must present a fresh
-    token. The validator is the login callback handler too, or the default one would read its options as claims of a
-    token for the broker itself (which never logs in on this listener)."""
-    prefix = "listener.name.msk_iam."
-    options = f"region={_jaas_quote(region)} credentialsUrl={_jaas_quote(source.credentials_url)}"
-    return {
-        f"{prefix}sasl.enabled.mechanisms": "OAUTHBEARER",
-        f"{prefix}oauthbearer.sasl.jaas.config": f"{OAUTHBEARER_MODULE} required {options};",
-        f"{prefix}oauthbearer.sasl.server.callback.handler.class": MSK_IAM_VALIDATOR,
-        f"{prefix}oauthbearer.sasl.login.callback.handler.class": MSK_IAM_VALIDATOR,
-        f"{prefix}oauthbearer.connections.max.reauth.ms": "3600000",
-    }
+    token."""
+    options = {"region": region, "credentialsUrl": source.credentials_url}
+    return _validator_settings("msk_iam", MSK_IAM_VALIDATOR, options)
 
 
 def _google_settings(source: GoogleTokenInfo) -> dict[str, str]:
     """The GOOGLE listener: OAUTHBEARER tokens that GoogleKafkaValidator checks as Google Cloud Managed Service for
     Apache Kafka checks them (their access token asked about at source's token info). A session lasts until the access
-    token expires, then the client must present a fresh token. The validator is the login callback handler too, as on
-    the MSK_IAM listener."""
-    prefix = "listener.name.google."
-    options = f"tokenInfoUrl={_jaas_quote(source.token_info_url)}"
+    token expires, then the client must present a fresh token."""
+    return _validator_settings("google", GOOGLE_KAFKA_VALIDATOR, {"tokenInfoUrl": source.token_info_url})
+
+
+def _validator_settings(listener: str, validator: str, options: dict[str, str]) -> dict[str, str]:
+    """An OAUTHBEARER listener whose tokens validator (a TokenValidator subclass) checks, configured by the JAAS
+    options. The validator is the login callback handler too, or the default one would read its options as claims of
+    a token for the broker itself (which never logs in on this listener)."""
+    prefix = f"listener.name.{listener}."
+    jaas_options = " ".join(f"{name}={_jaas_quote(value)}" for name, value in options.items())
     return {
         f"{prefix}sasl.enabled.mechanisms": "OAUTHBEARER",
-        f"{prefix}oauthbearer.sasl.jaas.config": f"{OAUTHBEARER_MODULE} required {options};",
-        f"{prefix}oauthbearer.sasl.server.callback.handler.class": GOOGLE_KAFKA_VALIDATOR,
-        f"{prefix}oauthbearer.sasl.login.callback.handler.class": GOOGLE_KAFKA_VALIDATOR,
+        f"{prefix}oauthbearer.sasl.jaas.config": f"{OAUTHBEARER_MODULE} required {jaas_options};",
+        f"{prefix}oauthbearer.sasl.server.callback.handler.class": validator,
+        f"{prefix}oauthbearer.sasl.login.callback.handler.class": validator,
         f"{prefix}oauthbearer.connections.max.reauth.ms": "3600000",
     }
 

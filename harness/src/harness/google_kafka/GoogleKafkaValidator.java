@@ -3,6 +3,7 @@ package harness.googlekafka;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import harness.tokenvalidation.TokenValidator;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.HttpURLConnection;
@@ -14,14 +15,8 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import javax.security.auth.callback.Callback;
-import javax.security.auth.callback.UnsupportedCallbackException;
 import javax.security.auth.login.AppConfigurationEntry;
-import org.apache.kafka.common.security.auth.AuthenticateCallbackHandler;
-import org.apache.kafka.common.security.oauthbearer.OAuthBearerExtensionsValidatorCallback;
 import org.apache.kafka.common.security.oauthbearer.OAuthBearerToken;
-import org.apache.kafka.common.security.oauthbearer.OAuthBearerTokenCallback;
-import org.apache.kafka.common.security.oauthbearer.OAuthBearerValidatorCallback;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,12 +33,10 @@ import org.slf4j.LoggerFactory;
  * seconds since the epoch as a string, the handler reads; or 400 with {"error", "error_description": why the token is
  * not valid: unknown, expired}).
  *
- * <p>It is also the listener's login callback handler: the broker never authenticates itself on this listener (its
- * inter-broker listener is PLAINTEXT), and the default unsecured login handler would read these options as the claims
- * of a token for the broker and refuse to start it ("No principal name in JWT claim: sub"). The access token is never
- * logged: a failure's log line names the claim or the lookup that failed.
+ * <p>Like every TokenValidator, it is also the listener's login callback handler. The access token is never logged: a
+ * failure's log line names the claim or the lookup that failed.
  */
-public final class GoogleKafkaValidator implements AuthenticateCallbackHandler {
+public final class GoogleKafkaValidator extends TokenValidator {
     private static final Logger LOG = LoggerFactory.getLogger(GoogleKafkaValidator.class);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String TYPE = "JWT";
@@ -54,54 +47,17 @@ public final class GoogleKafkaValidator implements AuthenticateCallbackHandler {
 
     private String tokenInfoUrl;
 
+    public GoogleKafkaValidator() {
+        super("Google Managed Kafka");
+    }
+
     @Override
     public void configure(Map<String, ?> configs, String saslMechanism, List<AppConfigurationEntry> jaasConfigEntries) {
-        if (jaasConfigEntries.size() != 1) {
-            throw new IllegalArgumentException("expected one JAAS login module, got " + jaasConfigEntries.size());
-        }
-        Object url = jaasConfigEntries.get(0).getOptions().get("tokenInfoUrl");
-        if (url == null || url.toString().isBlank()) {
-            throw new IllegalArgumentException("the JAAS option tokenInfoUrl is required");
-        }
-        tokenInfoUrl = url.toString();
+        tokenInfoUrl = requiredOption(options(jaasConfigEntries), "tokenInfoUrl");
     }
 
     @Override
-    public void handle(Callback[] callbacks) throws IOException, UnsupportedCallbackException {
-        for (Callback callback : callbacks) {
-            if (callback instanceof OAuthBearerValidatorCallback validation) {
-                validate(validation);
-            } else if (callback instanceof OAuthBearerExtensionsValidatorCallback extensions) {
-                extensions.inputExtensions().map().keySet().forEach(extensions::valid);
-            } else if (callback instanceof OAuthBearerTokenCallback login) {
-                login.token(null);
-            } else {
-                throw new UnsupportedCallbackException(callback);
-            }
-        }
-    }
-
-    @Override
-    public void close() {}
-
-    private void validate(OAuthBearerValidatorCallback callback) {
-        try {
-            callback.token(check(callback.tokenValue()));
-        } catch (Rejected rejected) {
-            LOG.warn("Google Managed Kafka authentication failed: {}", rejected.getMessage());
-            callback.error("invalid_token", null, null);
-        }
-    }
-
-    private static final class Rejected extends Exception {
-        private static final long serialVersionUID = 1L;
-
-        Rejected(String reason) {
-            super(reason, null, false, false);
-        }
-    }
-
-    private OAuthBearerToken check(String tokenValue) throws Rejected {
+    protected OAuthBearerToken check(String tokenValue) throws Rejected {
         String[] parts = tokenValue.split("\\.", -1);
         if (parts.length != 3) {
             throw new Rejected("the token has " + parts.length + " dot-separated parts, not 3 (header.claims.token)");
@@ -153,7 +109,7 @@ public final class GoogleKafkaValidator implements AuthenticateCallbackHandler {
         }
         LOG.info("Google Managed Kafka authentication of {} (access token valid until {})",
                 email.asText(), Instant.ofEpochMilli(expiresAtMs));
-        return new Token(tokenValue, email.asText(), issuedAtMs, expiresAtMs);
+        return new Token(tokenValue, email.asText(), issuedAtMs, expiresAtMs, Set.of(SCOPE));
     }
 
     private static String decode(String part, String what) throws Rejected {
@@ -222,14 +178,6 @@ public final class GoogleKafkaValidator implements AuthenticateCallbackHandler {
             throw new Rejected("the token info lookup at " + tokenInfoUrl + " failed: " + e.getClass().getName());
         } finally {
             connection.disconnect();
-        }
-    }
-
-    private record Token(String value, String principalName, Long startTimeMs, long lifetimeMs)
-            implements OAuthBearerToken {
-        @Override
-        public Set<String> scope() {
-            return Set.of(SCOPE);
         }
     }
 }

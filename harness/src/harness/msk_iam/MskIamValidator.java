@@ -1,5 +1,6 @@
 package harness.mskiam;
 
+import harness.tokenvalidation.TokenValidator;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.HttpURLConnection;
@@ -25,14 +26,8 @@ import java.util.Map;
 import java.util.Set;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
-import javax.security.auth.callback.Callback;
-import javax.security.auth.callback.UnsupportedCallbackException;
 import javax.security.auth.login.AppConfigurationEntry;
-import org.apache.kafka.common.security.auth.AuthenticateCallbackHandler;
-import org.apache.kafka.common.security.oauthbearer.OAuthBearerExtensionsValidatorCallback;
 import org.apache.kafka.common.security.oauthbearer.OAuthBearerToken;
-import org.apache.kafka.common.security.oauthbearer.OAuthBearerTokenCallback;
-import org.apache.kafka.common.security.oauthbearer.OAuthBearerValidatorCallback;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -50,11 +45,9 @@ import org.slf4j.LoggerFactory;
  * authenticates no one: unknown, inactive, expired); clockSkewSeconds (how long before its X-Amz-Date a URL is
  * accepted: 300, as AWS allows).
  *
- * <p>It is also the listener's login callback handler: the broker never authenticates itself on this listener (its
- * inter-broker listener is PLAINTEXT), and the default unsecured login handler would read these options as the
- * claims of a token for the broker and refuse to start it ("No principal name in JWT claim: sub").
+ * <p>Like every TokenValidator, it is also the listener's login callback handler.
  */
-public final class MskIamValidator implements AuthenticateCallbackHandler {
+public final class MskIamValidator extends TokenValidator {
     private static final Logger LOG = LoggerFactory.getLogger(MskIamValidator.class);
     private static final String ALGORITHM = "AWS4-HMAC-SHA256";
     private static final String SERVICE = "kafka-cluster";
@@ -73,12 +66,13 @@ public final class MskIamValidator implements AuthenticateCallbackHandler {
     private String credentialsUrl;
     private long clockSkewSeconds = 300;
 
+    public MskIamValidator() {
+        super("MSK IAM");
+    }
+
     @Override
     public void configure(Map<String, ?> configs, String saslMechanism, List<AppConfigurationEntry> jaasConfigEntries) {
-        if (jaasConfigEntries.size() != 1) {
-            throw new IllegalArgumentException("expected one JAAS login module, got " + jaasConfigEntries.size());
-        }
-        Map<String, ?> options = jaasConfigEntries.get(0).getOptions();
+        Map<String, ?> options = options(jaasConfigEntries);
         region = requiredOption(options, "region");
         credentialsUrl = requiredOption(options, "credentialsUrl");
         Object skew = options.get("clockSkewSeconds");
@@ -87,50 +81,8 @@ public final class MskIamValidator implements AuthenticateCallbackHandler {
         }
     }
 
-    private static String requiredOption(Map<String, ?> options, String name) {
-        Object value = options.get(name);
-        if (value == null || value.toString().isBlank()) {
-            throw new IllegalArgumentException("the JAAS option " + name + " is required");
-        }
-        return value.toString();
-    }
-
     @Override
-    public void handle(Callback[] callbacks) throws IOException, UnsupportedCallbackException {
-        for (Callback callback : callbacks) {
-            if (callback instanceof OAuthBearerValidatorCallback validation) {
-                validate(validation);
-            } else if (callback instanceof OAuthBearerExtensionsValidatorCallback extensions) {
-                extensions.inputExtensions().map().keySet().forEach(extensions::valid);
-            } else if (callback instanceof OAuthBearerTokenCallback login) {
-                login.token(null);
-            } else {
-                throw new UnsupportedCallbackException(callback);
-            }
-        }
-    }
-
-    @Override
-    public void close() {}
-
-    private void validate(OAuthBearerValidatorCallback callback) {
-        try {
-            callback.token(check(callback.tokenValue()));
-        } catch (Rejected rejected) {
-            LOG.warn("MSK IAM authentication failed: {}", rejected.getMessage());
-            callback.error("invalid_token", null, null);
-        }
-    }
-
-    private static final class Rejected extends Exception {
-        private static final long serialVersionUID = 1L;
-
-        Rejected(String reason) {
-            super(reason, null, false, false);
-        }
-    }
-
-    private OAuthBearerToken check(String tokenValue) throws Rejected {
+    protected OAuthBearerToken check(String tokenValue) throws Rejected {
         URI url = presignedUrl(tokenValue);
         String expectedHost = "kafka." + region + ".amazonaws.com";
         if (!"https".equals(url.getScheme())) {
@@ -223,7 +175,7 @@ public final class MskIamValidator implements AuthenticateCallbackHandler {
             throw new Rejected("signature mismatch for access key id " + accessKeyId + " (" + arn + ")");
         }
         LOG.info("MSK IAM authentication of {} with access key id {}", arn, accessKeyId);
-        return new Token(tokenValue, arn, signedAt.toEpochMilli(), expiresAt.toEpochMilli());
+        return new Token(tokenValue, arn, signedAt.toEpochMilli(), expiresAt.toEpochMilli(), Set.of());
     }
 
     private static URI presignedUrl(String tokenValue) throws Rejected {
@@ -364,14 +316,6 @@ public final class MskIamValidator implements AuthenticateCallbackHandler {
             return mac.doFinal(message.getBytes(StandardCharsets.UTF_8));
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException(e);
-        }
-    }
-
-    private record Token(String value, String principalName, Long startTimeMs, long lifetimeMs)
-            implements OAuthBearerToken {
-        @Override
-        public Set<String> scope() {
-            return Set.of();
         }
     }
 }
