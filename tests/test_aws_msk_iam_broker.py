@@ -60,6 +60,12 @@ def connections(msk_broker, identities):
             "sasl.login.callback.handler.class": f"{MSK}.IAMOAuthBearerLoginCallbackHandler",
             "sasl.client.callback.handler.class": f"{MSK}.IAMOAuthBearerLoginCallbackHandler",
         },
+        # The provider's own form: its token callback named directly, with the region (in the base).
+        "provider_form": {
+            "security.protocol": "SASL_SSL",
+            "sasl.mechanism": "OAUTHBEARER",
+            "oauth_cb": aws_msk_iam.CALLBACK,
+        },
         "profile": {**IAM_FORM, "sasl.jaas.config": iam_login(awsProfileName="reporting")},
         "assumed_role": {
             **IAM_FORM,
@@ -92,7 +98,7 @@ def run(msk_broker, aws_iam, identities, connections, tmp_path_factory):
     return result, msk_broker.read_all(TOPIC, "read_uncommitted")
 
 
-@pytest.mark.parametrize("form", ["iam_form", "oauthbearer_form", "profile", "assumed_role"])
+@pytest.mark.parametrize("form", ["iam_form", "oauthbearer_form", "provider_form", "profile", "assumed_role"])
 def test_each_form_delivers_and_the_response_is_the_record(run, form):
     result, records = run
     record = result.delivered_record(form, records)

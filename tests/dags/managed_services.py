@@ -44,7 +44,7 @@ one_task_per_form(
     ),
 )
 
-msk_forms = ("iam_form", "oauthbearer_form", "profile", "assumed_role")
+msk_forms = ("iam_form", "oauthbearer_form", "provider_form", "profile", "assumed_role")
 msk_refusals = ("wrong_secret", "wrong_region", "expired_token", "unlisted_callback")
 with one_task_per_form("msk_iam", "msk", msk_forms + msk_refusals):
     KafkaProducerOperator(
