@@ -59,10 +59,11 @@ class FirstTokenReady:
     def __init__(self, function: Any, path: str, oauthbearer_config: str) -> None:
         self._function = function
         self._path = path
-        self._first: Any = self(oauthbearer_config)
+        self._first: Any = None
+        self._first = self(oauthbearer_config)
 
     def __call__(self, oauthbearer_config: str) -> Any:
-        first, self._first = getattr(self, "_first", None), None
+        first, self._first = self._first, None
         if first is not None:
             return first
         try:
