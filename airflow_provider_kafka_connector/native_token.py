@@ -12,15 +12,12 @@ token callback and sets the token. Where the plugin is not available, callbacks.
 from __future__ import annotations
 
 import ctypes
-import logging
 import threading
 from collections.abc import Callable
 from functools import cache
 from typing import Any
 
 from airflow_provider_kafka_connector import native_tally
-
-log = logging.getLogger(__name__)
 
 TOKEN_PROPERTY = "kafka_connector.token_source"
 _REFRESH = ctypes.CFUNCTYPE(None, ctypes.c_int, ctypes.c_void_p, ctypes.c_char_p)
